@@ -1,0 +1,194 @@
+"""Step 6: the ``datasets`` builder that turns ToolRL sources into train/test splits.
+
+Configs:
+
+- ``rl`` (default): ToolRL's RL data, 3,920 train and 80 test rows (the processed verl parquet);
+- ``sft``: ToolRL's 400 rows with distilled reasoning (``rlla_sft.json``), split by ToolRL's own
+  rule (seed 31415, last 2% as test), i.e. 392 train and 8 test rows, so SFT users get a small
+  held-out set drawn the same way as the RL split.
+
+Example:
+    >>> from rlla_4k_gpt.builder import Rlla4kGpt
+    >>> from rlla_4k_gpt.sources import sample_path
+    >>> builder = Rlla4kGpt(config_name="rl", source={"test": str(sample_path())}, on_error="skip")
+    >>> builder.download_and_prepare()  # doctest: +SKIP
+    >>> builder.as_dataset("test")[0]["data_source"]  # doctest: +SKIP
+    'rlla_gpt'
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from .convert import ConversionError, convert_record
+from .report import BuildReport
+from .rows import FEATURES, make_row
+from .sources import PINNED, Record, SourceError, SourceSpec, iter_json_split, iter_json_whole, iter_parquet, kind_of
+from .sources import verify_blob
+
+logger = logging.getLogger(__name__)
+
+ON_ERROR = ("raise", "skip")
+SPLITS = ("train", "test")
+CITATION = """\
+@article{qian2025toolrl,
+  title={ToolRL: Reward is All Tool Learning Needs},
+  author={Qian, Cheng and Acikgoz, Emre Can and He, Qi and Wang, Hongru and Chen, Xiusi and
+          Hakkani-T{\\"u}r, Dilek and Tur, Gokhan and Ji, Heng},
+  journal={arXiv preprint arXiv:2504.13958},
+  year={2025}
+}"""
+
+
+@dataclass
+class Rlla4kGptConfig(datasets.BuilderConfig):
+    """Builder options.
+
+    Attributes:
+        source: ``None`` for ToolRL's pinned GitHub files; a path or URL (parquet directory,
+            parquet file, raw JSON); or a ``{split: path_or_url | [paths]}`` mapping whose files
+            are taken whole for that split.
+        reasoning_effort: ``low``, ``medium`` or ``high`` in the harmony system message.
+        on_error: ``raise`` (default) stops at the first bad row; ``skip`` counts and reports it.
+        verify: check pinned downloads against their git blob ids.
+    """
+
+    source: SourceSpec | None = None
+    reasoning_effort: str = "medium"
+    on_error: str = "raise"
+    verify: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.on_error not in ON_ERROR:
+            raise ValueError(f"on_error must be one of {ON_ERROR}, not {self.on_error!r}")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One local file feeding one split: ``whole`` or split by ToolRL's ``rule``."""
+
+    path: str
+    label: str
+    take: str
+
+
+Fetch = Callable[[str], str]
+
+
+def _is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+def _local(value: str | Path, fetch: Fetch) -> str:
+    text = str(value)
+    if _is_url(text):
+        return fetch(text)
+    if not Path(text).exists():
+        raise SourceError(f"{text}: no such file or directory")
+    return text
+
+
+def plan_sources(spec: SourceSpec | None, config: str, fetch: Fetch, verify: bool = True) -> dict[str, list[SourceFile]]:
+    """Resolve a source spec into the local files of each split (downloading URLs with ``fetch``)."""
+    if spec is None:
+        return _plan_pinned(config, fetch, verify)
+    if isinstance(spec, dict):
+        return {split: [_whole(p, fetch) for p in (paths if isinstance(paths, list) else [paths])] for split, paths in spec.items()}
+    return _plan_single(str(spec), fetch)
+
+
+def _whole(path: str | Path, fetch: Fetch) -> SourceFile:
+    return SourceFile(_local(path, fetch), Path(str(path)).name, "whole")
+
+
+def _plan_pinned(config: str, fetch: Fetch, verify: bool) -> dict[str, list[SourceFile]]:
+    pinned = PINNED[config]
+    local = {key: fetch(f.url) for key, f in pinned.items()}
+    for key, f in pinned.items():
+        if verify:
+            verify_blob(local[key], f.blob_id, f.url)
+    if "raw" in local:
+        return {s: [SourceFile(local["raw"], Path(pinned["raw"].path).name, "rule")] for s in SPLITS}
+    return {s: [SourceFile(local[s], Path(pinned[s].path).name, "whole")] for s in SPLITS}
+
+
+def _plan_single(spec: str, fetch: Fetch) -> dict[str, list[SourceFile]]:
+    if not _is_url(spec) and Path(spec).is_dir():
+        found = {s: sorted(Path(spec).glob(f"{s}*.parquet")) for s in SPLITS}
+        if not any(found.values()):
+            raise SourceError(f"{spec}: no train*.parquet or test*.parquet inside")
+        return {s: [SourceFile(str(p), p.name, "whole") for p in files] for s, files in found.items() if files}
+    label = spec.rsplit("/", 1)[-1]
+    if kind_of(spec) == "json":
+        local = _local(spec, fetch)
+        return {s: [SourceFile(local, label, "rule")] for s in SPLITS}
+    split = next((s for s in SPLITS if label.startswith(s)), None)
+    if split is None:
+        raise SourceError(f"{spec}: cannot tell the split of a parquet file not named train*/test*; pass {{split: path}}")
+    return {split: [SourceFile(_local(spec, fetch), label, "whole")]}
+
+
+def _records(files: list[SourceFile], split: str) -> Iterator[Record]:
+    for f in files:
+        if f.take == "rule":
+            yield from iter_json_split(f.path, split, f.label)
+        elif kind_of(f.label) == "parquet":
+            yield from iter_parquet(f.path, split, f.label)
+        else:
+            yield from iter_json_whole(f.path, split, f.label)
+
+
+class Rlla4kGpt(datasets.GeneratorBasedBuilder):
+    """ToolRL's rlla_4k in gpt-oss harmony format. ``self.report`` holds the last build's counts."""
+
+    BUILDER_CONFIG_CLASS = Rlla4kGptConfig
+    BUILDER_CONFIGS = [
+        Rlla4kGptConfig(name="rl", description="ToolRL RL data: 3,920 train / 80 test rows."),
+        Rlla4kGptConfig(name="sft", description="ToolRL SFT data with distilled reasoning: 392 train / 8 test rows."),
+    ]
+    DEFAULT_CONFIG_NAME = "rl"
+    VERSION = datasets.Version("1.0.0")
+
+    def _info(self) -> datasets.DatasetInfo:
+        self.report = BuildReport(self.config.name, options=self._options())
+        return datasets.DatasetInfo(
+            description="ToolRL's rlla_4k tool-calling data in OpenAI gpt-oss harmony format.",
+            features=FEATURES,
+            homepage="https://github.com/qiancheng0/ToolRL",
+            license="apache-2.0",
+            citation=CITATION,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        return {"reasoning_effort": self.config.reasoning_effort, "on_error": self.config.on_error}
+
+    def _split_generators(self, dl_manager: datasets.DownloadManager) -> list[datasets.SplitGenerator]:
+        plan = plan_sources(self.config.source, self.config.name, dl_manager.download, self.config.verify)
+        self.report.sources = [{"split": s, "file": f.label, "take": f.take} for s, fs in plan.items() for f in fs]
+        return [datasets.SplitGenerator(name=s, gen_kwargs={"files": fs, "split": s}) for s, fs in plan.items()]
+
+    def _generate_examples(self, files: list[SourceFile], split: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for record in _records(files, split):
+            row = self._convert(record)
+            if row is not None:
+                yield f"{split}-{record.index}", row
+
+    def _convert(self, record: Record) -> dict[str, Any] | None:
+        self.report.split(record.split).read += 1
+        try:
+            conv = convert_record(record.data, record.where, self.config.reasoning_effort)
+        except ConversionError as err:
+            if self.config.on_error == "raise":
+                raise ConversionError(err.where, f"{err.reason} (use on_error='skip' to skip and report such rows)") from None
+            logger.warning("skipping %s", err)
+            self.report.add_skip(record.split, err.where, err.reason)
+            return None
+        self.report.add_row(record.split, conv)
+        return make_row(conv, record.data, record.split, record.index, record.source, record.source_row)
