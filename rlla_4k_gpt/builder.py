@@ -8,11 +8,13 @@ Configs:
   held-out set drawn the same way as the RL split.
 
 Example:
+    >>> import tempfile
     >>> from rlla_4k_gpt.builder import Rlla4kGpt
     >>> from rlla_4k_gpt.sources import sample_path
-    >>> builder = Rlla4kGpt(config_name="rl", source={"test": str(sample_path())}, on_error="skip")
-    >>> builder.download_and_prepare()  # doctest: +SKIP
-    >>> builder.as_dataset("test")[0]["data_source"]  # doctest: +SKIP
+    >>> builder = Rlla4kGpt(config_name="rl", source={"test": str(sample_path())}, on_error="skip",
+    ...                     cache_dir=tempfile.mkdtemp())
+    >>> builder.download_and_prepare()
+    >>> builder.as_dataset("test")[0]["data_source"]
     'rlla_gpt'
 """
 

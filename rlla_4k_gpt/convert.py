@@ -125,7 +125,7 @@ def convert_record(record: dict[str, Any], where: str, effort: str = "medium") -
         >>> rec = {"instruction": "**Available Tools**\\n1. Name: Ping\\nDescription: Ping.\\nParameters: {}",
         ...        "input": "**Dialogue Records History**\\n<user> ping </user>",
         ...        "output": '<think> call it </think>\\n<tool_call>\\n{"name": "Ping", "parameters": {}}\\n</tool_call>'}
-        >>> convert_record(rec, "example.json row 0").ground_truth  # doctest: +SKIP
+        >>> convert_record(rec, "example.json row 0").ground_truth
         '<|channel|>analysis<|message|>call it<|end|><|start|>assistant to=functions.Ping<|channel|>commentary <|constrain|>json<|message|>{}<|call|>'
     """
     try:

@@ -6,7 +6,11 @@
   and ``# Tools`` (the ``functions`` namespace, rendered by openai-harmony from JSON Schema).
 - History: user turns; assistant analysis; calls on ``commentary`` to ``functions.NAME`` with
   ``<|constrain|>json`` content; results as ``functions.NAME to=assistant`` on ``commentary``;
-  assistant finals. openai-harmony drops analysis that precedes a later final, as gpt-oss expects.
+  assistant finals. Analysis from completed turns (anything before the last final message) is
+  dropped, and analysis of the ongoing turn (after the last final, e.g. before a pending call) is
+  kept: gpt-oss's documented rule, which the HF chat template also applies. openai-harmony's own
+  ``auto_drop_analysis`` only drops analysis before the *first* final, and only when the last
+  assistant message is a final, so it is turned off and the rule is applied here.
 - Ground truth: the text after the prompt's trailing ``<|start|>assistant``: the analysis, each
   call as its own message ending ``<|call|>``, and/or a final ending ``<|return|>``.
 """
@@ -146,11 +150,28 @@ def assistant_messages(turn: AssistantTurn) -> list[Message]:
 # ----------------------------------------------------------------------------- rendering
 
 
+def drop_earlier_analysis(messages: Sequence[Message]) -> list[Message]:
+    """Drop analysis messages that come before the last final message (completed turns).
+
+    Example:
+        >>> msgs = [analysis_message("a"), final_message("b"), user_message("c"), analysis_message("d")]
+        >>> [m.channel for m in drop_earlier_analysis(msgs)]
+        ['final', None, 'analysis']
+    """
+    finals = [i for i, m in enumerate(messages) if m.channel == "final"]
+    last_final = finals[-1] if finals else -1
+    return [m for i, m in enumerate(messages) if not (i < last_final and m.channel == "analysis")]
+
+
 def render_prompt(messages: Sequence[Message]) -> str:
-    """The harmony prompt text for ``messages``, ending with ``<|start|>assistant``."""
+    """The harmony prompt text for ``messages``, ending with ``<|start|>assistant``.
+
+    Earlier analysis is dropped with :func:`drop_earlier_analysis` first.
+    """
     enc = encoding()
-    config = RenderConversationConfig(auto_drop_analysis=True)
-    tokens = enc.render_conversation_for_completion(Conversation.from_messages(list(messages)), Role.ASSISTANT, config)
+    config = RenderConversationConfig(auto_drop_analysis=False)
+    conversation = Conversation.from_messages(drop_earlier_analysis(messages))
+    tokens = enc.render_conversation_for_completion(conversation, Role.ASSISTANT, config)
     return enc.decode_utf8(tokens)
 
 
@@ -160,7 +181,7 @@ def render_ground_truth(messages: Sequence[Message]) -> str:
     Each message is rendered by openai-harmony; a final message ends with ``<|return|>``.
 
     Example:
-        >>> render_ground_truth([analysis_message("Greet."), final_message("Hi!")])  # doctest: +SKIP
+        >>> render_ground_truth([analysis_message("Greet."), final_message("Hi!")])
         '<|channel|>analysis<|message|>Greet.<|end|><|start|>assistant<|channel|>final<|message|>Hi!<|return|>'
     """
     enc = encoding()
@@ -171,3 +192,39 @@ def render_ground_truth(messages: Sequence[Message]) -> str:
     if not text.startswith(ASSISTANT_START):
         raise ValueError("ground truth must consist of assistant messages")
     return text[len(ASSISTANT_START) :]
+
+
+# ----------------------------------------------------------------------------- parsing back
+
+
+def parse_completion(text: str) -> list[Message]:
+    """Parse harmony text (after ``<|start|>assistant``, or whole conversations) with openai-harmony.
+
+    Example:
+        >>> [m.channel for m in parse_completion("<|channel|>analysis<|message|>hm<|end|>")]
+        ['analysis']
+    """
+    enc = encoding()
+    if text.startswith("<|start|>"):
+        return enc.parse_messages_from_completion_tokens(enc.encode(text, allowed_special="all"), None)
+    tokens = enc.encode(text, allowed_special="all")
+    return enc.parse_messages_from_completion_tokens(tokens, Role.ASSISTANT)
+
+
+def message_text(message: Message) -> str:
+    """The text content of a parsed message."""
+    return "".join(getattr(c, "text", "") for c in message.content)
+
+
+def ground_truth_turn(text: str) -> AssistantTurn:
+    """The ground truth as reasoning, calls (safe names) and final, read back through openai-harmony."""
+    reasoning, calls, final = None, [], None
+    for message in parse_completion(text):
+        body = message_text(message)
+        if message.channel == "analysis":
+            reasoning = body
+        elif message.recipient and message.recipient.startswith("functions."):
+            calls.append(ToolCall(message.recipient.removeprefix("functions."), json.loads(body)))
+        elif message.channel == "final":
+            final = body
+    return AssistantTurn(reasoning, tuple(calls), final)

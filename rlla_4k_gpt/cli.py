@@ -1,0 +1,76 @@
+"""``rlla-4k-gpt``: build the dataset (and, from their modules, score, stats and push).
+
+Example:
+    $ rlla-4k-gpt build --sample --out build/rl-sample
+    $ rlla-4k-gpt build --config sft --raw rlla_sft.json --out build/sft --on-error skip
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+# Subcommands that live in their own modules: each exposes ``configure_parser(subparsers)``.
+PLUGINS = ("rlla_4k_gpt.scoring", "rlla_4k_gpt.stats", "rlla_4k_gpt.publish")
+
+
+def _add_build(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("build", help="convert ToolRL data into harmony parquet splits")
+    p.add_argument("--config", choices=("rl", "sft"), default="rl", help="which config to build (default: rl)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--raw", metavar="PATH_OR_URL", help="parquet dir/file or raw JSON, local or URL "
+                     "(default: ToolRL's pinned GitHub files, verified by git blob id)")  # fmt: skip
+    src.add_argument("--sample", action="store_true", help="the embedded 80-row ToolRL test split (offline)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory (Hub layout)")
+    p.add_argument("--reasoning-effort", choices=("low", "medium", "high"), default="medium")
+    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                   help="raise at the first bad row (default) or skip, count and report it")  # fmt: skip
+    p.add_argument("--no-verify", action="store_true", help="skip the git blob id check of pinned downloads")
+    p.set_defaults(func=run_build)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from .build import build
+    from .sources import sample_path
+
+    source = {"test": str(sample_path())} if args.sample else args.raw
+    report = build(args.out, args.config, source, args.reasoning_effort, args.on_error, not args.no_verify)
+    print(report.summary())
+    print(f"  wrote {args.out} in {report.options['seconds']:.2f} s")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rlla-4k-gpt", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    _add_build(subparsers)
+    for name in PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name != name:
+                raise
+            continue
+        module.configure_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, OSError) as err:
+        logging.getLogger("rlla_4k_gpt").error("%s", err)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

