@@ -149,13 +149,12 @@ def iter_parquet(path: str | Path, split: str, label: str | None = None) -> Iter
 
 
 def read_json(path: str | Path, label: str | None = None) -> list[dict[str, Any]]:
-    """A raw ToolRL JSON file (a list of records, or JSON lines); ``.gz`` is decompressed."""
+    """A raw ToolRL JSON file (a list of records, or JSON lines); gzip is detected and unpacked."""
     label = label or Path(path).name
-    opener = gzip.open if str(path).endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as err:
+        raw = Path(path).read_bytes()
+        text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
         raise SourceError(f"{label}: cannot read ({err})") from None
     try:
         data = json.loads(text) if text.lstrip().startswith("[") else [json.loads(x) for x in text.splitlines() if x.strip()]
