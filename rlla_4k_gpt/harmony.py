@@ -185,10 +185,10 @@ def render_ground_truth(messages: Sequence[Message]) -> str:
         '<|channel|>analysis<|message|>Greet.<|end|><|start|>assistant<|channel|>final<|message|>Hi!<|return|>'
     """
     enc = encoding()
-    parts = [enc.decode_utf8(enc.render(m)) for m in messages]
+    config = RenderConversationConfig(auto_drop_analysis=False)
+    text = enc.decode_utf8(enc.render_conversation(Conversation.from_messages(list(messages)), config))
     if messages and messages[-1].channel == "final":
-        parts[-1] = parts[-1].removesuffix("<|end|>") + "<|return|>"
-    text = "".join(parts)
+        text = text.removesuffix("<|end|>") + "<|return|>"
     if not text.startswith(ASSISTANT_START):
         raise ValueError("ground truth must consist of assistant messages")
     return text[len(ASSISTANT_START) :]
