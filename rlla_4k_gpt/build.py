@@ -42,6 +42,8 @@ def build(
     reasoning_effort: str = "medium",
     on_error: str = "raise",
     verify: bool = True,
+    max_prompt_tokens: int | None = None,
+    over_limit: str = "flag",
 ) -> BuildReport:
     """Build one config into ``out_dir`` (parquet per split plus ``build_report.json``).
 
@@ -53,7 +55,8 @@ def build(
     with tempfile.TemporaryDirectory(prefix="rlla-build-") as cache:
         builder = Rlla4kGpt(
             config_name=config, source=source, reasoning_effort=reasoning_effort,
-            on_error=on_error, verify=verify, cache_dir=cache,
+            on_error=on_error, verify=verify, max_prompt_tokens=max_prompt_tokens, over_limit=over_limit,
+            cache_dir=cache,
         )  # fmt: skip
         _prepare(builder)
         _write_splits(builder, out / "data")

@@ -37,6 +37,7 @@ from .sources import verify_blob
 logger = logging.getLogger(__name__)
 
 ON_ERROR = ("raise", "skip")
+OVER_LIMIT = ("flag", "drop")
 SPLITS = ("train", "test")
 CITATION = """\
 @article{qian2025toolrl,
@@ -59,17 +60,24 @@ class Rlla4kGptConfig(datasets.BuilderConfig):
         reasoning_effort: ``low``, ``medium`` or ``high`` in the harmony system message.
         on_error: ``raise`` (default) stops at the first bad row; ``skip`` counts and reports it.
         verify: check pinned downloads against their git blob ids.
+        max_prompt_tokens: off by default; when set, prompts longer than this many gpt-oss tokens
+            are flagged (``extra_info.over_prompt_limit``) or dropped, and counted in the report.
+        over_limit: ``flag`` (default) or ``drop``.
     """
 
     source: SourceSpec | None = None
     reasoning_effort: str = "medium"
     on_error: str = "raise"
     verify: bool = True
+    max_prompt_tokens: int | None = None
+    over_limit: str = "flag"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {ON_ERROR}, not {self.on_error!r}")
+        if self.over_limit not in OVER_LIMIT:
+            raise ValueError(f"over_limit must be one of {OVER_LIMIT}, not {self.over_limit!r}")
 
 
 @dataclass(frozen=True)
@@ -169,7 +177,8 @@ class Rlla4kGpt(datasets.GeneratorBasedBuilder):
         )
 
     def _options(self) -> dict[str, Any]:
-        return {"reasoning_effort": self.config.reasoning_effort, "on_error": self.config.on_error}
+        keys = ("reasoning_effort", "on_error", "max_prompt_tokens", "over_limit")
+        return {k: getattr(self.config, k) for k in keys}
 
     def _split_generators(self, dl_manager: datasets.DownloadManager) -> list[datasets.SplitGenerator]:
         plan = plan_sources(self.config.source, self.config.name, dl_manager.download, self.config.verify)
@@ -192,5 +201,11 @@ class Rlla4kGpt(datasets.GeneratorBasedBuilder):
             logger.warning("skipping %s", err)
             self.report.add_skip(record.split, err.where, err.reason)
             return None
+        over = self.config.max_prompt_tokens is not None and conv.prompt_tokens > self.config.max_prompt_tokens
+        counts = self.report.split(record.split)
+        counts.over_prompt_limit += over
+        if over and self.config.over_limit == "drop":
+            counts.dropped_over_prompt_limit += 1
+            return None
         self.report.add_row(record.split, conv)
-        return make_row(conv, record.data, record.split, record.index, record.source, record.source_row)
+        return make_row(conv, record.data, record.split, record.index, record.source, record.source_row, over)

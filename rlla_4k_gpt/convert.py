@@ -33,6 +33,7 @@ class Conversion:
     history: tuple[Turn, ...]
     answer: Answer
     prompt_text: str
+    prompt_tokens: int
     ground_truth: str
     changes: list[Change]
     dropped_duplicate_tools: int
@@ -110,10 +111,10 @@ def convert_example(example: ToolRLExample, effort: str = "medium") -> Conversio
     answer = fitter.turn(example.answer)
     assert isinstance(answer, Answer)
     head = [system_message(effort), developer_message(tools)]
-    prompt_text = render_prompt(head + _harmony_history(history))
+    prompt_text, prompt_tokens = render_prompt(head + _harmony_history(history))
     ground_truth = render_ground_truth(assistant_messages(answer))
     names = [(t.name, s) for t, s in zip(specs, safe)]
-    return Conversion(tools, names, history, answer, prompt_text, ground_truth, fitter.changes, dropped)
+    return Conversion(tools, names, history, answer, prompt_text, prompt_tokens, ground_truth, fitter.changes, dropped)
 
 
 def convert_record(record: dict[str, Any], where: str, effort: str = "medium") -> Conversion:

@@ -163,8 +163,9 @@ def drop_earlier_analysis(messages: Sequence[Message]) -> list[Message]:
     return [m for i, m in enumerate(messages) if not (i < last_final and m.channel == "analysis")]
 
 
-def render_prompt(messages: Sequence[Message]) -> str:
-    """The harmony prompt text for ``messages``, ending with ``<|start|>assistant``.
+def render_prompt(messages: Sequence[Message]) -> tuple[str, int]:
+    """The harmony prompt text for ``messages`` (ending with ``<|start|>assistant``) and its
+    length in gpt-oss tokens.
 
     Earlier analysis is dropped with :func:`drop_earlier_analysis` first.
     """
@@ -172,7 +173,7 @@ def render_prompt(messages: Sequence[Message]) -> str:
     config = RenderConversationConfig(auto_drop_analysis=False)
     conversation = Conversation.from_messages(drop_earlier_analysis(messages))
     tokens = enc.render_conversation_for_completion(conversation, Role.ASSISTANT, config)
-    return enc.decode_utf8(tokens)
+    return enc.decode_utf8(tokens), len(tokens)
 
 
 def render_ground_truth(messages: Sequence[Message]) -> str:

@@ -18,6 +18,8 @@ class SplitCounts:
     read: int = 0
     written: int = 0
     skipped: int = 0
+    over_prompt_limit: int = 0
+    dropped_over_prompt_limit: int = 0
 
 
 @dataclass
@@ -69,6 +71,8 @@ class BuildReport:
         lines = [f"config {self.config}"]
         for name, c in self.splits.items():
             lines.append(f"  {name}: {c.written} rows written, {c.skipped} skipped, {c.read} read")
+            if c.over_prompt_limit:
+                lines.append(f"  {name}: {c.over_prompt_limit} prompts over the limit, {c.dropped_over_prompt_limit} dropped")
         changes = ", ".join(f"{k} {v}" for k, v in sorted(self.argument_changes.items())) or "none"
         lines.append(f"  argument changes: {changes}")
         lines.append(f"  tools renamed: {len(self.renamed_tools)} distinct names in {self.rows_with_renamed_tools} rows")

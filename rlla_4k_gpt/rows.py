@@ -9,12 +9,14 @@ Columns:
   call arguments as JSON text; :func:`template_messages` returns exactly what
   ``tokenizer.apply_chat_template(messages, tools=json.loads(row["tools"]))`` expects;
 - ``prompt_text``: the rendered harmony prompt, ending with ``<|start|>assistant``;
+- ``prompt_tokens``: the length of ``prompt_text`` in gpt-oss tokens (openai-harmony's encoding);
 - ``tools``: JSON text of ``[{"type": "function", "function": {name, description, parameters}}]``;
 - ``reward_model``: ``{"style": "rule", "ground_truth": ...}``;
 - ``answer``: the ground truth as structure: reasoning, calls (name, arguments JSON), final;
 - ``ability``: ``"tool_calling"``;
 - ``extra_info``: split, index, source and source row, the original→safe name map, and ToolRL's
-  original ``instruction``, ``input`` and ``output``.
+  original ``instruction``, ``input`` and ``output``, and ``over_prompt_limit`` (``True`` when the
+  build's ``max_prompt_tokens`` is set and the prompt is longer).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ FEATURES = Features(
         "data_source": _STR,
         "prompt": List(MESSAGE),
         "prompt_text": _STR,
+        "prompt_tokens": Value("int64"),
         "tools": _STR,
         "reward_model": {"style": _STR, "ground_truth": _STR},
         "answer": {"reasoning": _STR, "calls": List({"name": _STR, "arguments": _STR}), "final": _STR},
@@ -54,6 +57,7 @@ FEATURES = Features(
             "instruction": _STR,
             "input": _STR,
             "output": _STR,
+            "over_prompt_limit": Value("bool"),
         },
     }
 )
@@ -112,12 +116,16 @@ def _decoded_call(call: dict[str, Any]) -> dict[str, Any]:
     return {"type": call.get("type") or "function", "function": function}
 
 
-def make_row(conv: Conversion, record: dict[str, Any], split: str, index: int, source: str, source_row: int) -> dict[str, Any]:
+def make_row(
+    conv: Conversion, record: dict[str, Any], split: str, index: int, source: str, source_row: int,
+    over_limit: bool = False,
+) -> dict[str, Any]:  # fmt: skip
     """Assemble the row contract for one converted record."""
     return {
         "data_source": DATA_SOURCE,
         "prompt": chat_messages(conv.history),
         "prompt_text": conv.prompt_text,
+        "prompt_tokens": conv.prompt_tokens,
         "tools": json.dumps(conv.tools, ensure_ascii=False),
         "reward_model": {"style": "rule", "ground_truth": conv.ground_truth},
         "answer": answer_to_dict(conv.answer),
@@ -131,5 +139,6 @@ def make_row(conv: Conversion, record: dict[str, Any], split: str, index: int, s
             "instruction": record["instruction"],
             "input": record["input"],
             "output": record["output"],
+            "over_prompt_limit": over_limit,
         },
     }

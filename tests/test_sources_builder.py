@@ -178,3 +178,27 @@ def test_cli_build_writes_layout_and_report(tmp_path: Path, capsys: pytest.Captu
 def test_cli_reports_errors_without_traceback(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     assert main(["build", "--raw", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o")]) == 1
     assert "missing.json: no such file or directory" in caplog.text
+
+
+def test_prompt_tokens_equal_openai_harmony_token_counts(built_rows: list) -> None:
+    from rlla_4k_gpt.harmony import encoding
+
+    enc = encoding()
+    for row in built_rows[:60]:
+        assert row["prompt_tokens"] == len(enc.encode(row["prompt_text"], allowed_special="all"))
+
+
+@pytest.mark.parametrize("mode", ["flag", "drop"])
+def test_max_prompt_tokens_flags_or_drops(mode: str, sample_path: Path, tmp_path: Path, build_dirs: dict) -> None:
+    lengths = sorted(r["prompt_tokens"] for r in read_build(build_dirs["rl"]))
+    limit = lengths[len(lengths) // 2]
+    over = sum(n > limit for n in lengths)
+    report = build(tmp_path / mode, "rl", {"test": str(sample_path)}, on_error="skip", max_prompt_tokens=limit, over_limit=mode)
+    rows = read_build(tmp_path / mode)
+    assert report.splits["test"].over_prompt_limit == over > 0
+    if mode == "flag":
+        assert len(rows) == len(lengths)
+        assert [r["extra_info"]["over_prompt_limit"] for r in rows] == [r["prompt_tokens"] > limit for r in rows]
+    else:
+        assert len(rows) == len(lengths) - over == report.splits["test"].written
+        assert all(r["prompt_tokens"] <= limit for r in rows)
