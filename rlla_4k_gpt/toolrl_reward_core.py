@@ -40,8 +40,10 @@ import base64
 import gzip
 import importlib.util
 import json
+import operator
 import os
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -115,16 +117,19 @@ _STOPS_BY_KIND = {ANALYSIS: (END,), CALL: (CALL_TOKEN,), FINAL: (RETURN, END)}
 _MAX_HEADER = 1024  # longer "headers" are malformed; keeps header parsing linear
 _BODY_SPECIAL = re.compile(r"<\|(?:end|call|return|message|channel|constrain|start)\|>")
 _STRIPPED_HEADER = re.compile(
-    r"(?<!to=)assistant(?:"
-    r" to=functions\.(?P<rname>[A-Za-z0-9_]+)(?P<rchan>analysis|commentary|final)(?P<rjson> ?json)?"
+    # literal first (fast scanning), bounded names (no long backtracking), not a tool's "to=assistant"
+    r"assistant(?<!to=assistant)(?:"
+    r" to=functions\.(?P<rname>[A-Za-z0-9_]{1,128})(?P<rchan>analysis|commentary|final)(?P<rjson> ?json)?"
     r"|(?P<chan>analysis|commentary|final)"
-    r"(?: to=functions\.(?P<cname>[A-Za-z0-9_]+)(?P<cjson> json)?)?"
+    r"(?: to=functions\.(?P<cname>[A-Za-z0-9_]{1,128})(?P<cjson> json)?)?"
     r")"
 )
 _STRIPPED_START = re.compile(r"(?:analysis|commentary|final| to=functions\.)")
 _TRANSCRIPT_ROLES = ("system", "developer", "user")
 _LONG_DIGITS = re.compile(r"\d{4301}")
-_decode_json = json.JSONDecoder().decode  # what json.loads(str) calls, minus its wrapper
+_DIGIT_GUARD = getattr(sys, "get_int_max_str_digits", lambda: 0)() == 0  # Python 3.10, or limit off
+_scan_json = json.JSONDecoder().scan_once  # the (C) scanner behind json.loads, without two wrappers
+_JSON_SPACE = " \t\n\r"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -452,14 +457,13 @@ def _parse_special(text: str) -> ParsedCompletion:
 # ---------------------------------------------------------------------------------------------
 
 
-def _stripped_message(match: re.Match[str], content: str) -> Message:
-    name = match.group("rname") or match.group("cname")
-    channel = match.group("rchan") or match.group("chan")
-    if not name:
-        kind = channel if channel in (ANALYSIS, FINAL) else OTHER
-        return Message(kind, content, channel=channel)
-    glued = match.group("cname") and not match.group("cjson") and name.endswith("json") and len(name) > 4
-    return Message(CALL, content, name, alt_name=name[:-4] if glued else "", channel=channel)
+def _stripped_message(rname: str, rchan: str, chan: str, cname: str, cjson: str, content: str) -> Message:
+    if rname:
+        return Message(CALL, content, rname, "", rchan)
+    if cname:
+        glued = not cjson and len(cname) > 4 and cname.endswith("json")
+        return Message(CALL, content, cname, cname[:-4] if glued else "", chan)
+    return Message(chan if chan != "commentary" else OTHER, content, "", "", chan)
 
 
 def _stripped_start(text: str) -> int:
@@ -475,18 +479,17 @@ def _stripped_start(text: str) -> int:
 
 def _parse_stripped(text: str) -> ParsedCompletion:
     text = text.lstrip()
-    begin = 0
     if _STRIPPED_START.match(text):
         text = "assistant" + text
     elif text.startswith(_TRANSCRIPT_ROLES):
-        begin = _stripped_start(text)
-    matches = list(_STRIPPED_HEADER.finditer(text, begin))
-    if not matches:
-        return ParsedCompletion([], junk=bool(text[begin:].strip()), stripped=True)
-    junk = bool(text[begin : matches[0].start()].strip())
-    ends = [m.start() for m in matches[1:]] + [len(text)]
-    messages = [_stripped_message(m, text[m.end() : e]) for m, e in zip(matches, ends)]
-    return ParsedCompletion(messages, junk=junk, stripped=True)
+        text = text[_stripped_start(text) :]
+    # split() with the header's six groups: [before, (6 groups, content) * n]
+    parts = _STRIPPED_HEADER.split(text)
+    messages = [
+        _stripped_message(parts[i], parts[i + 1], parts[i + 3], parts[i + 4], parts[i + 5], parts[i + 6])
+        for i in range(1, len(parts), 7)
+    ]
+    return ParsedCompletion(messages, junk=bool(parts[0].strip()), stripped=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -656,13 +659,16 @@ def parse_ground_truth(ground_truth: str) -> GroundTruth:
 
 def _json_object(text: str) -> dict[str, Any] | None:
     """``json.loads`` of a call's arguments if that is a JSON object, else ``None`` (never raises)."""
-    if len(text) > 4300 and _LONG_DIGITS.search(text):
-        return None  # Python's int-size guard; also keeps huge literals linear on 3.10
-    try:
-        value = _decode_json(text)
-    except (ValueError, RecursionError, MemoryError):
+    if _DIGIT_GUARD and len(text) > 4300 and _LONG_DIGITS.search(text):
+        return None  # what Python >= 3.11 does by default; int() of huge literals is quadratic
+    text = text.strip(_JSON_SPACE)  # json.loads skips exactly these around the value
+    if not text.startswith("{"):
         return None
-    return value if type(value) is dict else None
+    try:
+        value, end = _scan_json(text, 0)
+    except (StopIteration, ValueError, RecursionError, MemoryError):
+        return None
+    return value if end == len(text) and type(value) is dict else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -757,51 +763,87 @@ def _calls_equal(a: Sequence[tuple[str, dict[str, Any]]], b: Sequence[tuple[str,
     return len(a) == len(b) and all(x[0] == y[0] and typed_equal(x[1], y[1]) for x, y in zip(a, b))
 
 
+_MISSING: Any = object()
+
+
 def _predicted_calls(parsed: ParsedCompletion, truth: GroundTruth) -> list[tuple[str, dict[str, Any]]] | None:
-    """The completion's calls, or ``None`` if it has none or one has non-object arguments."""
+    """The completion's calls, or ``None`` if it has none or one has non-object arguments.
+
+    Each distinct arguments text is decoded once; repeated calls share one (read-only) dict,
+    which lets the matching below score them once.
+    """
     calls: list[tuple[str, dict[str, Any]]] = []
+    decoded: dict[str, Any] = {}
+    names = truth.names
     for message in parsed.messages:
         if message.kind != CALL:
             continue
-        arguments = _json_object(message.content)
+        arguments = decoded.get(message.content, _MISSING)
+        if arguments is _MISSING:
+            arguments = decoded[message.content] = _json_object(message.content)
         if arguments is None:
             return None
         name = message.name
-        if message.alt_name and name not in truth.names and message.alt_name in truth.names:
+        if message.alt_name and name not in names and message.alt_name in names:
             name = message.alt_name
         calls.append((name, arguments))
     return calls or None
 
 
-def _pair_total(gt_args: dict[str, Any], pd_args: dict[str, Any], variant: Variant) -> float:
-    """ToolRL's per-call total: key overlap + number of GT keys whose predicted value matches."""
-    keys = _overlap(list(gt_args), list(pd_args), variant.refined_reward)
-    if variant.typed_match:
-        return keys + sum(1.0 for k, v in gt_args.items() if k in pd_args and typed_equal(pd_args[k], v))
-    return keys + sum(1.0 for k, v in gt_args.items() if k in pd_args and pd_args[k] == v)
+def _candidates(truth: GroundTruth, predicted: list[tuple[str, dict[str, Any]]]) -> dict[str, list[int]]:
+    """Indices of the predictions named like a GT call, by name, in order."""
+    by_name: dict[str, list[int]] = {name: [] for name in truth.names}
+    for i, (name, _) in enumerate(predicted):
+        if name in by_name:
+            by_name[name].append(i)
+    return by_name
 
 
-def _pair_weight(gt_call: tuple[str, dict[str, Any]], pd_call: tuple[str, dict[str, Any]], variant: Variant) -> float:
-    if pd_call[0] != gt_call[0]:
-        return 0.0
+def _pair_weight(gt_call: tuple[str, dict[str, Any]], pd_args: dict[str, Any], variant: Variant) -> float:
+    """What pairing a GT call with a same-name prediction adds to the score.
+
+    ToolRL: key overlap + the number of GT keys whose predicted value is equal; keys of a JSON
+    object are unique, so the multiset overlap of the key lists is |A∩B| / |A∪B| (1.0 when the
+    lists are equal). ``INTERMEDIATEREWARD``: 1 for an identical call, else 0.
+    """
+    gt_args = gt_call[1]
+    equal = typed_equal if variant.typed_match else operator.eq
     if variant.intermediate_reward:
-        return 1.0 if _calls_equal([gt_call], [pd_call], variant.typed_match) else 0.0
-    return _pair_total(gt_call[1], pd_call[1], variant)
+        return 1.0 if equal(gt_args, pd_args) else 0.0
+    if variant.refined_reward:
+        keys = 1.0 if list(gt_args) == list(pd_args) else 0.0
+    elif gt_args and pd_args:
+        common = len(gt_args.keys() & pd_args.keys())
+        keys = common / (len(gt_args) + len(pd_args) - common)
+    else:
+        keys = 0.0 if gt_args or pd_args else 1.0
+    return keys + sum(1.0 for k, v in gt_args.items() if k in pd_args and equal(pd_args[k], v))
 
 
 def _greedy_match(truth: GroundTruth, predicted: list[tuple[str, dict[str, Any]]], variant: Variant) -> list[float]:
-    """Per GT call in order: the best strictly-positive unused same-name prediction (ToolRL)."""
+    """ToolRL's greedy pass: per GT call in order, the first unused same-name prediction with
+    the highest total; a total of 0 claims nothing.
+
+    Totals are memoised per arguments dict (repeated calls share one), and the scan stops at
+    the first unbeatable total, so megabytes of repeated calls stay cheap.
+    """
+    candidates = _candidates(truth, predicted)
     used: set[int] = set()
     gains: list[float] = []
     for gt_call in truth.calls:
         best, best_index = 0.0, -1
-        for i, pd_call in enumerate(predicted):
-            if i in used or pd_call[0] != gt_call[0]:
+        top = 1.0 if variant.intermediate_reward else 1.0 + len(gt_call[1])
+        memo: dict[int, float] = {}
+        for i in candidates[gt_call[0]]:
+            if i in used:
                 continue
-            total = _pair_weight(gt_call, pd_call, variant)
+            arguments = predicted[i][1]
+            total = memo.get(id(arguments))
+            if total is None:
+                total = memo[id(arguments)] = _pair_weight(gt_call, arguments, variant)
             if total > best:
                 best, best_index = total, i
-                if variant.intermediate_reward:
+                if total >= top:
                     break
         if best_index >= 0:
             used.add(best_index)
@@ -810,12 +852,27 @@ def _greedy_match(truth: GroundTruth, predicted: list[tuple[str, dict[str, Any]]
 
 
 def _optimal_match(truth: GroundTruth, predicted: list[tuple[str, dict[str, Any]]], variant: Variant) -> list[float]:
-    """Gains of a maximum-weight pairing of GT calls with predictions (Hungarian algorithm)."""
-    columns = [i for i, call in enumerate(predicted) if call[0] in truth.names]
+    """Gains of a maximum-weight pairing of GT calls with predictions (Hungarian algorithm).
+
+    Identical predictions (one shared arguments dict) enter as at most one copy per GT call.
+    """
     n = len(truth.calls)
-    if not columns or not n:
+    copies: dict[tuple[str, int], int] = {}
+    columns: list[tuple[str, dict[str, Any]]] = []
+    for name, indices in _candidates(truth, predicted).items():
+        for i in indices:
+            arguments = predicted[i][1]
+            key = (name, id(arguments))
+            if copies.get(key, 0) < n:
+                copies[key] = copies.get(key, 0) + 1
+                columns.append((name, arguments))
+    if not columns:
         return []
-    weights = [[_pair_weight(g, predicted[j], variant) for j in columns] + [0.0] * n for g in truth.calls]
+    weights = [
+        [_pair_weight(gt_call, arguments, variant) if gt_call[0] == name else 0.0 for name, arguments in columns]
+        + [0.0] * n
+        for gt_call in truth.calls
+    ]
     assignment = _hungarian_max(weights)
     return [weights[row][col] for row, col in enumerate(assignment) if weights[row][col] > 0.0]
 
