@@ -1,0 +1,1 @@
+../../rlla_4k_gpt/toolrl_reward_core.py

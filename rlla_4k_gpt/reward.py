@@ -1,0 +1,171 @@
+"""ToolRL's reward for gpt-oss harmony output: verl's ``compute_score`` and TRL reward functions.
+
+All scoring lives in :mod:`rlla_4k_gpt.toolrl_reward_core` (standard library only); this module
+re-exports it and adapts it to the trainers.
+
+verl (``custom_reward_function.path`` pointing at ``rlla_4k_gpt/verl_reward.py``, or this module)::
+
+    compute_score(data_source, solution_str, ground_truth, extra_info=None, step=None, **variant_flags)
+
+TRL (``GRPOTrainer(reward_funcs=[toolrl_reward_func])``): the dataset needs a ``ground_truth``
+column (or the ``reward_model`` column of the built dataset).
+
+Example:
+    >>> gt = ('<|channel|>analysis<|message|>Weather needed.<|end|><|start|>assistant to=functions.get_weather'
+    ...       '<|channel|>commentary <|constrain|>json<|message|>{"city": "Paris"}<|call|>')
+    >>> compute_score("rlla_gpt", 'analysisWeather needed.assistantcommentary to=functions.get_weather json{"city": "Paris"}', gt)
+    {'score': 4.0, 'format': 1.0, 'correctness': 3.0, 'length': 0.0}
+    >>> toolrl_reward_func(prompts=["..."], completions=[[{"role": "assistant", "content": gt}]], ground_truth=[gt])
+    [4.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .toolrl_reward_core import (
+    ENV_VARS,
+    VARIANT_NAMES,
+    Bounds,
+    GroundTruth,
+    GroundTruthError,
+    ParsedCompletion,
+    RewardResult,
+    TokenDecoder,
+    Variant,
+    bounds,
+    compute_score,
+    decode_token_ids,
+    messages_to_harmony,
+    parse_completion,
+    parse_ground_truth,
+    resolve_variant,
+    score_batch,
+    toolrl_reward,
+    typed_equal,
+    variant_from_name,
+)
+
+__all__ = [
+    "ENV_VARS",
+    "VARIANT_NAMES",
+    "Bounds",
+    "GroundTruth",
+    "GroundTruthError",
+    "ParsedCompletion",
+    "RewardResult",
+    "Variant",
+    "bounds",
+    "compute_score",
+    "correctness_reward_func",
+    "decode_token_ids",
+    "format_reward_func",
+    "length_reward_func",
+    "make_trl_reward_func",
+    "messages_to_harmony",
+    "parse_completion",
+    "parse_ground_truth",
+    "resolve_variant",
+    "score_batch",
+    "toolrl_reward",
+    "toolrl_reward_func",
+    "typed_equal",
+    "variant_from_name",
+]
+
+COMPONENTS = ("score", "format", "correctness", "length")
+
+
+def _ground_truths(kwargs: Mapping[str, Any], count: int) -> list[str]:
+    """TRL passes dataset columns as lists: ``ground_truth`` or the built ``reward_model``."""
+    if kwargs.get("ground_truth") is not None:
+        truths = list(kwargs["ground_truth"])
+    elif kwargs.get("reward_model") is not None:
+        truths = [rm["ground_truth"] for rm in kwargs["reward_model"]]
+    else:
+        raise KeyError("the dataset needs a 'ground_truth' column (or the built dataset's 'reward_model')")
+    if len(truths) != count:
+        raise ValueError(f"{len(truths)} ground truths for {count} completions")
+    return truths
+
+
+def _trl_step(kwargs: Mapping[str, Any]) -> float | None:
+    """``step=`` if given, else TRL's ``trainer_state.global_step`` (recent TRL passes it)."""
+    if kwargs.get("step") is not None:
+        return kwargs["step"]
+    state = kwargs.get("trainer_state")
+    return getattr(state, "global_step", None)
+
+
+def _completion_inputs(
+    completions: Sequence[Any], completion_ids: Sequence[Sequence[int]] | None, decoder: TokenDecoder | None
+) -> list[Any]:
+    """Token ids when they can be decoded with special tokens kept (exact), else the text."""
+    if completion_ids is None or len(completion_ids) != len(completions):
+        return list(completions)
+    if decoder is None and decode_token_ids([200006]) is None:
+        return list(completions)
+    return [list(ids) for ids in completion_ids]
+
+
+def make_trl_reward_func(
+    component: str = "score",
+    *,
+    variant: Variant | str | None = None,
+    tokenizer: Any = None,
+    **flags: bool | None,
+) -> Callable[..., list[float]]:
+    """A TRL reward function ``(prompts, completions, **kwargs) -> list[float]`` for one component.
+
+    Args:
+        component: ``"score"`` (the total), ``"format"``, ``"correctness"`` or ``"length"``.
+            Passing the three components as separate reward functions lets TRL log them; their
+            sum equals ``"score"``.
+        variant: a :class:`Variant` or config name; ``None`` reads ToolRL's environment variables.
+        tokenizer: used to decode ``completion_ids`` with special tokens kept; without it a local
+            o200k vocabulary is used if present, else the decoded ``completions`` text.
+        **flags: :class:`Variant` switches overriding ``variant``.
+
+    The step for the scheduled variants is ``step=`` or ``trainer_state.global_step``.
+
+    Example:
+        >>> reward = make_trl_reward_func("format", variant="default")
+        >>> reward.__name__
+        'toolrl_format'
+        >>> gt = '<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>Hi<|return|>'
+        >>> reward(prompts=["p"], completions=["analysisx assistantfinalHi"], ground_truth=[gt])
+        [1.0]
+    """
+    if component not in COMPONENTS:
+        raise ValueError(f"component must be one of {COMPONENTS}, not {component!r}")
+    decoder: TokenDecoder | None = None
+    if tokenizer is not None:
+
+        def decoder(ids: Sequence[int]) -> str:
+            return tokenizer.decode(list(ids), skip_special_tokens=False)
+
+    def reward_func(prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any) -> list[float]:
+        truths = _ground_truths(kwargs, len(completions))
+        inputs = _completion_inputs(completions, kwargs.get("completion_ids"), decoder)
+        step = _trl_step(kwargs)
+        chosen = resolve_variant(variant, **flags)
+        results = [
+            toolrl_reward(completion, truth, step=step, variant=chosen, decoder=decoder)
+            for completion, truth in zip(inputs, truths)
+        ]
+        return [getattr(result, component) for result in results]
+
+    reward_func.__name__ = "toolrl_reward" if component == "score" else f"toolrl_{component}"
+    reward_func.__qualname__ = reward_func.__name__
+    return reward_func
+
+
+#: TRL reward function for the total ToolRL score (variant from ToolRL's environment variables).
+toolrl_reward_func = make_trl_reward_func("score")
+#: The format component alone (use the three components together to have TRL log each).
+format_reward_func = make_trl_reward_func("format")
+#: The correctness component alone.
+correctness_reward_func = make_trl_reward_func("correctness")
+#: The length component alone (0 unless WITHLENGTH).
+length_reward_func = make_trl_reward_func("length")
