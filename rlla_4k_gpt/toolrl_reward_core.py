@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import heapq
 import importlib.util
 import json
 import operator
@@ -49,7 +50,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 __all__ = [
     "ANALYSIS",
@@ -114,6 +115,7 @@ OTHER = "other"  # an assistant message of another kind (preamble, built-in tool
 FOREIGN = "foreign"  # a message from another author (system, developer, user, tool output)
 
 _STOPS_BY_KIND = {ANALYSIS: (END,), CALL: (CALL_TOKEN,), FINAL: (RETURN, END)}
+_END_ONLY = (END,)
 _MAX_HEADER = 1024  # longer "headers" are malformed; keeps header parsing linear
 _BODY_SPECIAL = re.compile(r"<\|(?:end|call|return|message|channel|constrain|start)\|>")
 _STRIPPED_HEADER = re.compile(
@@ -190,8 +192,7 @@ class GroundTruthError(ValueError):
     """The ground truth is not a harmony assistant turn with JSON-object call arguments."""
 
 
-@dataclass(frozen=True, slots=True)
-class RewardResult:
+class RewardResult(NamedTuple):
     """The reward of one completion: total ``score`` and its three components."""
 
     score: float
@@ -355,6 +356,8 @@ def bounds(variant: Variant, step: float = 1) -> Bounds:
         >>> b.format_max, b.correctness_max
         (1.5, 2.5)
     """
+    if not (isinstance(step, (int, float)) and 0 <= step < float("inf")):
+        raise ValueError(f"step must be a finite number >= 0, not {step!r}")
     fmin, fmax = 0.0, 1.0
     cmin, cmax = (-1.0, 1.0) if variant.correct_max1 else (-3.0, 3.0)
     if variant.max1_step30_max3:
@@ -381,10 +384,10 @@ def bounds(variant: Variant, step: float = 1) -> Bounds:
 
 
 @lru_cache(maxsize=8192)
-def _parse_header(header: str) -> tuple[str, str, str, bool]:
-    """``(role, channel, recipient, ok)`` from the text between ``<|start|>`` and ``<|message|>``."""
+def _parse_header(header: str) -> tuple[str, str, str, str, bool]:
+    """``(kind, name, role, channel, ok)`` from the text between ``<|start|>`` and ``<|message|>``."""
     if len(header) > _MAX_HEADER:
-        return "", "", "", False
+        return OTHER, "", "", "", False
     role_part, has_channel, channel_part = header.partition(CHANNEL)
     channel_part, has_constrain, content_type = channel_part.partition(CONSTRAIN)
     ok = not has_constrain or len(content_type.split()) == 1
@@ -403,7 +406,9 @@ def _parse_header(header: str) -> tuple[str, str, str, bool]:
             recipient = word[3:]
         elif word != "json":
             ok = False
-    return (role_words[0] if role_words else ""), channel, recipient, ok
+    role = role_words[0] if role_words else ""
+    kind, name = _kind(role, channel, recipient)
+    return kind, name, role, channel, ok
 
 
 def _kind(role: str, channel: str, recipient: str) -> tuple[str, str]:
@@ -423,17 +428,15 @@ def _parse_segment(segment: str) -> Message:
     """One ``<|start|>``-delimited segment: header, ``<|message|>``, content, stop token."""
     cut = segment.find(MESSAGE)
     if cut < 0:
-        return Message(OTHER, segment, role="", clean=False)
-    role, channel, recipient, ok = _parse_header(segment[:cut])
-    kind, name = _kind(role, channel, recipient)
-    body = segment[cut + 11 :]
-    found = _BODY_SPECIAL.search(body)
+        return Message(OTHER, segment, "", "", "", "", "", False)
+    kind, name, role, channel, ok = _parse_header(segment[:cut])
+    found = _BODY_SPECIAL.search(segment, cut + 11)
     if found is None:
-        return Message(kind, body, name, channel=channel, role=role, clean=ok)
+        return Message(kind, segment[cut + 11 :], name, "", channel, role, "", ok)
     stop = found.group()
-    tail = body[found.end() :]
-    clean = ok and stop in _STOPS_BY_KIND.get(kind, (END,)) and (not tail or tail.isspace())
-    return Message(kind, body[: found.start()], name, channel=channel, role=role, stop=stop, clean=clean)
+    end = found.end()
+    clean = ok and stop in _STOPS_BY_KIND.get(kind, _END_ONLY) and (end == len(segment) or segment[end:].isspace())
+    return Message(kind, segment[cut + 11 : found.start()], name, "", channel, role, stop, clean)
 
 
 def _parse_special(text: str) -> ParsedCompletion:
@@ -870,11 +873,13 @@ def _optimal_match(truth: GroundTruth, predicted: list[tuple[str, dict[str, Any]
         return []
     weights = [
         [_pair_weight(gt_call, arguments, variant) if gt_call[0] == name else 0.0 for name, arguments in columns]
-        + [0.0] * n
         for gt_call in truth.calls
     ]
-    assignment = _hungarian_max(weights)
-    return [weights[row][col] for row, col in enumerate(assignment) if weights[row][col] > 0.0]
+    # Some optimal pairing uses only each row's n best columns: keep those (plus n zero columns).
+    keep = sorted({col for row in weights for col in heapq.nlargest(n, range(len(columns)), key=row.__getitem__)})
+    small = [[row[col] for col in keep] + [0.0] * n for row in weights]
+    assignment = _hungarian_max(small)
+    return [small[row][col] for row, col in enumerate(assignment) if small[row][col] > 0.0]
 
 
 def _hungarian_max(weights: list[list[float]]) -> list[int]:
@@ -973,7 +978,7 @@ def toolrl_reward(
         1.5
     """
     truth = parse_ground_truth(ground_truth)
-    chosen = resolve_variant(variant, **flags) if (flags or not isinstance(variant, Variant)) else variant
+    chosen = variant if (not flags and type(variant) is Variant) else resolve_variant(variant, **flags)
     b = bounds(chosen, 1 if step is None else step)
     try:
         parsed = parse_completion(completion, decoder)

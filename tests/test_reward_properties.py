@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -243,3 +244,34 @@ def test_megabyte_adversarial_inputs_are_linear(name: str) -> None:
     check_ranges(text, TRUTHS[1], v, 1)
     elapsed = time.perf_counter() - started
     assert elapsed < 1.0, f"{name}: {elapsed:.3f}s (target 0.05s; see scripts/bench_reward.py)"
+
+
+def spec_pair(g: Call, p: Call) -> float:
+    if g[0] != p[0]:
+        return 0.0
+    keys = spec_overlap(list(g[1]), list(p[1]), False)
+    return keys + sum(1.0 for k in g[1] if k in p[1] and p[1][k] == g[1][k])
+
+
+def brute_force_best(gt: list[Call], pd: list[Call]) -> float:
+    """Best total over every injective pairing of GT calls with predictions (or none)."""
+    best = 0.0
+    slots = list(range(len(pd))) + [None] * len(gt)
+    for choice in itertools.permutations(slots, len(gt)):
+        best = max(best, sum(spec_pair(g, pd[j]) for g, j in zip(gt, choice) if j is not None))
+    return best
+
+
+@PROPS
+@given(gt=calls_st.filter(bool), pd=calls_st.filter(bool))
+def test_optimal_assignment_matches_brute_force(gt: list[Call], pd: list[Call]) -> None:
+    truth, completion = render("t", gt, None), render("t", pd, None)
+    got = toolrl_reward(completion, truth, variant=Variant(optimal_assignment=True)).correctness
+    greedy = toolrl_reward(completion, truth, variant=Variant()).correctness
+    if gt == pd:
+        assert got == 3.0
+        return
+    top = 1 + sum(1 + len(a) for _, a in gt)
+    expected = 6 * (spec_overlap([n for n, _ in gt], [n for n, _ in pd], False) + brute_force_best(gt, pd)) / top - 3
+    assert got == pytest.approx(expected)
+    assert got >= greedy - 1e-12

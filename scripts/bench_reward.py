@@ -1,0 +1,178 @@
+"""Benchmark the ToolRL reward on gpt-oss completions (prints numbers; not a test).
+
+1. Throughput (scores/s, one process) on realistic GRPO-like batches: 8 completions per ground
+   truth, about 600 characters on average, one in ten with several hundred words of analysis, mixed
+   input forms (harmony text with the recipient in either place, skip_special_tokens text) and
+   mixed quality (exact, partial, wrong, garbage).
+2. Worst-case time on 1 MB adversarial completions.
+3. ``evaluate`` metric ``compute`` time on 10k predictions.
+
+Targets: >= 60,000 scores/s, <= 50 ms per 1 MB adversarial completion, <= 2 s for compute on 10k.
+
+    python scripts/bench_reward.py [--seconds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rlla_4k_gpt.toolrl_reward_core import Variant, compute_score, toolrl_reward
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS = "the user wants to know weather city tool call parameters first check which function fits best".split()
+SPECIAL = re.compile(r"<\|[a-z]+\|>")
+MB = 1 << 20
+
+
+def words(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def render(think: str, calls: list[tuple[str, dict]], reply: str | None, channel_recipient: bool = False) -> str:
+    parts = [f"<|channel|>analysis<|message|>{think}<|end|>"]
+    for name, args in calls:
+        if channel_recipient:
+            head = f"<|start|>assistant<|channel|>commentary to=functions.{name} <|constrain|>json"
+        else:
+            head = f"<|start|>assistant to=functions.{name}<|channel|>commentary <|constrain|>json"
+        parts.append(f"{head}<|message|>{json.dumps(args)}<|call|>")
+    if reply is not None:
+        parts.append(f"<|start|>assistant<|channel|>final<|message|>{reply}<|return|>")
+    return "".join(parts)
+
+
+def random_call(rng: random.Random) -> tuple[str, dict]:
+    name = rng.choice(["get_weather", "search_flights", "lookup_stock", "convert_currency", "send_email"])
+    keys = rng.sample(["city", "date", "symbol", "amount", "to", "unit", "limit"], rng.randint(1, 4))
+    return name, {k: rng.choice([rng.randint(0, 99), words(rng, 2), True, 2.5]) for k in keys}
+
+
+def workload(rng: random.Random, groups: int = 256, per_group: int = 8) -> list[tuple[str, str]]:
+    """(completion, ground truth) pairs, GRPO-style: several completions share a ground truth."""
+    pairs = []
+    for _ in range(groups):
+        calls = [random_call(rng) for _ in range(rng.choice([1, 1, 1, 2, 3]))]
+        reply = words(rng, 12) if rng.random() < 0.2 else None
+        truth = render(words(rng, 15), calls if reply is None or rng.random() < 0.5 else [], reply)
+        for _ in range(per_group):
+            n_words = rng.randint(250, 500) if rng.random() < 0.1 else rng.randint(20, 45)
+            pred_calls = [(n, dict(a)) for n, a in calls]
+            roll = rng.random()
+            if roll < 0.3 and pred_calls:
+                key = rng.choice(list(pred_calls[0][1]))
+                pred_calls[0][1][key] = "wrong"
+            elif roll < 0.4:
+                pred_calls = [random_call(rng)]
+            text = render(words(rng, n_words), pred_calls, reply, channel_recipient=rng.random() < 0.5)
+            if roll > 0.95:
+                text = words(rng, 60)
+            elif rng.random() < 0.5:
+                text = SPECIAL.sub("", text)  # what verl/TRL decode with skip_special_tokens=True
+            pairs.append((text, truth))
+    return pairs
+
+
+def throughput(pairs: list[tuple[str, str]], seconds: float, score: Callable[[str, str], object]) -> float:
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for completion, truth in pairs:
+            score(completion, truth)
+        count += len(pairs)
+    return count / (time.perf_counter() - started)
+
+
+def adversarial() -> dict[str, str]:
+    def distinct(template: str) -> str:
+        out, size, i = [], 0, 0
+        while size < MB:
+            piece = template.format(i)
+            out.append(piece)
+            size += len(piece)
+            i += 1
+        return "".join(out)
+
+    head = "<|channel|>analysis<|message|>x<|end|>"
+    call = "<|start|>assistant to=functions.f<|channel|>commentary <|constrain|>json<|message|>"
+    return {
+        "repeated <|start|>": "<|start|>" * (MB // 9),
+        "repeated call messages": head + (call + "{}<|call|>") * (MB // 80),
+        "distinct call messages": head + distinct(call + '{{"a": {0}}}<|call|>'),
+        "distinct names": head + distinct("<|start|>assistant to=functions.f{0}<|channel|>commentary<|message|>{{}}<|call|>"),
+        "1 MB header": "<|start|>assistant to=" + " " * MB + "<|message|>{}",
+        "unbalanced specials": "<|message|><|channel|><|constrain|>" * (MB // 35),
+        "deep JSON": head + call + "[" * MB,
+        "deep JSON object": head + call + '{"a":' * (MB // 5),
+        "huge number": head + call + '{"a": ' + "9" * MB + "}",
+        "NaN/Infinity args": head + distinct(call + '{{"a": NaN, "b": Infinity, "c": -1e999, "i": {0}}}<|call|>'),
+        "stripped: long name": "assistant to=functions." + "a" * MB,
+        "stripped: repeated calls": "analysisx" + "assistantcommentary to=functions.f json{}" * (MB // 41),
+        "stripped: distinct calls": "analysisx" + distinct('assistantcommentary to=functions.f json{{"a": {0}}}'),
+        "stripped: distinct keys": "analysisx" + distinct('assistantcommentary to=functions.g json{{"k{0}": 1, "a": 1}}'),
+        "'assistant' soup": "assistant" * (MB // 9),
+        "1 MB analysis": "<|channel|>analysis<|message|>" + "w " * (MB // 2) + "<|end|>",
+        "'<|' soup": "<|" * (MB // 2),
+        "random bytes": random.Random(0).randbytes(MB).decode("utf-8", errors="replace"),
+    }
+
+
+def worst_case(repeats: int = 3) -> list[tuple[str, float]]:
+    truth = render("t", [("f", {"a": 1}), ("g", {})], "ok")
+    timings = []
+    for variant in (Variant(with_length=True), Variant(typed_match=True, optimal_assignment=True)):
+        for name, text in adversarial().items():
+            best = float("inf")
+            for _ in range(repeats):
+                started = time.perf_counter()
+                toolrl_reward(text, truth, variant=variant)
+                best = min(best, time.perf_counter() - started)
+            timings.append((f"{name} [{'+'.join(variant.names())}]", best * 1000))
+    return timings
+
+
+def metric_compute(pairs: list[tuple[str, str]], n: int = 10_000) -> float:
+    import evaluate
+
+    metric = evaluate.load(str(ROOT / "metric" / "toolrl_gpt_oss_reward"))
+    batch = (pairs * (n // len(pairs) + 1))[:n]
+    predictions, references = [p for p, _ in batch], [t for _, t in batch]
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        metric.compute(predictions=predictions, references=references)
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="time per throughput measurement")
+    args = parser.parse_args()
+    pairs = workload(random.Random(0))
+    mean_chars = statistics.mean(len(c) for c, _ in pairs)
+    print(f"workload: {len(pairs)} completions, mean {mean_chars:.0f} chars, {len({t for _, t in pairs})} ground truths")
+    default = Variant()
+    rate = throughput(pairs, args.seconds, lambda c, t: toolrl_reward(c, t, variant=default))
+    print(f"toolrl_reward (explicit variant):      {rate:10,.0f} scores/s   (target >= 60,000)")
+    rate = throughput(pairs, args.seconds, lambda c, t: compute_score("rlla_gpt", c, t))
+    print(f"compute_score (verl, env variables):   {rate:10,.0f} scores/s")
+    wide = Variant(with_length=True, typed_match=True, optimal_assignment=True)
+    rate = throughput(pairs, args.seconds, lambda c, t: toolrl_reward(c, t, variant=wide))
+    print(f"withlength + typed + optimal:          {rate:10,.0f} scores/s")
+    timings = worst_case()
+    print("1 MB adversarial completions (best of 3):")
+    for name, ms in timings:
+        print(f"  {name:60s} {ms:7.1f} ms")
+    name, ms = max(timings, key=lambda x: x[1])
+    print(f"worst case: {ms:.1f} ms ({name})   (target <= 50 ms)")
+    print(f"evaluate compute on 10k predictions:   {metric_compute(pairs):.2f} s   (target <= 2 s)")
+
+
+if __name__ == "__main__":
+    main()
