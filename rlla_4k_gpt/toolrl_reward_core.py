@@ -442,17 +442,16 @@ def _parse_segment(segment: str) -> Message:
 def _parse_special(text: str) -> ParsedCompletion:
     segments = text.split(START)
     head = segments[0].strip()
-    messages: list[Message] = []
+    messages = [_parse_segment(segment) for segment in segments[1:]]
     junk = False
-    if head.startswith(CHANNEL) or head.startswith("to="):
-        messages.append(_parse_segment("assistant " + head))
+    if head.startswith(CHANNEL) or head.startswith("to="):  # continues the prompt's <|start|>assistant
+        messages.insert(0, _parse_segment("assistant " + head))
     elif head:
         junk = True
-    messages.extend(_parse_segment(s) for s in segments[1:])
     if messages and messages[0].kind == FOREIGN:  # a whole transcript: keep the last turn
         last = max(i for i, m in enumerate(messages) if m.kind == FOREIGN)
-        return ParsedCompletion(messages[last + 1 :], junk=False)
-    return ParsedCompletion(messages, junk=junk)
+        return ParsedCompletion(messages[last + 1 :], False, False)
+    return ParsedCompletion(messages, junk, False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,7 +491,7 @@ def _parse_stripped(text: str) -> ParsedCompletion:
         _stripped_message(parts[i], parts[i + 1], parts[i + 3], parts[i + 4], parts[i + 5], parts[i + 6])
         for i in range(1, len(parts), 7)
     ]
-    return ParsedCompletion(messages, junk=bool(parts[0].strip()), stripped=True)
+    return ParsedCompletion(messages, bool(parts[0].strip()), True)
 
 
 # ---------------------------------------------------------------------------------------------
