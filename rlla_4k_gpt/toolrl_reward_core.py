@@ -306,8 +306,10 @@ def resolve_variant(
         base = _env_variant(_env_switches(os.environ if environ is None else environ))
     else:
         base = variant
+    if not flags:
+        return base
     overrides = {k: bool(v) for k, v in flags.items() if v is not None}
-    unknown = set(overrides) - set(Variant.__dataclass_fields__)
+    unknown = overrides.keys() - Variant.__dataclass_fields__.keys()
     if unknown:
         raise TypeError(f"unknown reward option(s): {', '.join(sorted(unknown))}")
     return replace(base, **overrides) if overrides else base
@@ -459,15 +461,6 @@ def _parse_special(text: str) -> ParsedCompletion:
 # ---------------------------------------------------------------------------------------------
 
 
-def _stripped_message(rname: str, rchan: str, chan: str, cname: str, cjson: str, content: str) -> Message:
-    if rname:
-        return Message(CALL, content, rname, "", rchan)
-    if cname:
-        glued = not cjson and len(cname) > 4 and cname.endswith("json")
-        return Message(CALL, content, cname, cname[:-4] if glued else "", chan)
-    return Message(chan if chan != "commentary" else OTHER, content, "", "", chan)
-
-
 def _stripped_start(text: str) -> int:
     """Where the scored turn begins in a stripped transcript (``systemYou are…``)."""
     last = text.rfind("assistantanalysis")
@@ -487,10 +480,17 @@ def _parse_stripped(text: str) -> ParsedCompletion:
         text = text[_stripped_start(text) :]
     # split() with the header's six groups: [before, (6 groups, content) * n]
     parts = _STRIPPED_HEADER.split(text)
-    messages = [
-        _stripped_message(parts[i], parts[i + 1], parts[i + 3], parts[i + 4], parts[i + 5], parts[i + 6])
-        for i in range(1, len(parts), 7)
-    ]
+    messages: list[Message] = []
+    append = messages.append
+    for i in range(1, len(parts), 7):
+        rname, rchan, _, chan, cname, cjson, content = parts[i : i + 7]
+        if rname:
+            append(Message(CALL, content, rname, "", rchan))
+        elif cname:  # "...NAMEjson{" may be NAME + a skipped <|constrain|>json
+            glued = not cjson and len(cname) > 4 and cname.endswith("json")
+            append(Message(CALL, content, cname, cname[:-4] if glued else "", chan))
+        else:
+            append(Message(OTHER if chan == "commentary" else chan, content, "", "", chan))
     return ParsedCompletion(messages, bool(parts[0].strip()), True)
 
 
