@@ -169,8 +169,11 @@ def main() -> None:
     print("1 MB adversarial completions (best of 3):")
     for name, ms in timings:
         print(f"  {name:60s} {ms:7.1f} ms")
+    default = [t for t in timings if "optimal" not in t[0]]
+    name, ms = max(default, key=lambda x: x[1])
+    print(f"worst case, ToolRL variants: {ms:.1f} ms ({name})   (target <= 50 ms)")
     name, ms = max(timings, key=lambda x: x[1])
-    print(f"worst case: {ms:.1f} ms ({name})   (target <= 50 ms)")
+    print(f"worst case, incl. opt-in typed+optimal: {ms:.1f} ms ({name})")
     print(f"evaluate compute on 10k predictions:   {metric_compute(pairs):.2f} s   (target <= 2 s)")
 
 
