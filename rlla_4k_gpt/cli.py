@@ -1,8 +1,11 @@
-"""``rlla-4k-gpt``: build the dataset (and, from their modules, score, stats and push).
+"""``rlla-4k-gpt``: build the dataset, score completions, report token budgets, publish.
 
 Example:
-    $ rlla-4k-gpt build --sample --out build/rl-sample
+    $ rlla-4k-gpt build --sample --on-error skip --out build/rl-sample
     $ rlla-4k-gpt build --config sft --raw rlla_sft.json --out build/sft --on-error skip
+    $ rlla-4k-gpt score completions.jsonl --out scored.jsonl
+    $ rlla-4k-gpt stats build/rl-sample --tokenizer offline
+    $ rlla-4k-gpt push --dataset-repo org/rlla_4k_gpt --metric-repo org/toolrl_gpt_oss_reward --build build/rl --tag v1.0.0
 """
 
 from __future__ import annotations
@@ -57,13 +60,7 @@ def make_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_build(subparsers)
     for name in PLUGINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name != name:
-                raise
-            continue
-        module.configure_parser(subparsers)
+        importlib.import_module(name).configure_parser(subparsers)
     return parser
 
 
