@@ -819,7 +819,11 @@ def _pair_weight(gt_call: tuple[str, dict[str, Any]], pd_args: dict[str, Any], v
         keys = common / (len(gt_args) + len(pd_args) - common)
     else:
         keys = 0.0 if gt_args or pd_args else 1.0
-    return keys + sum(1.0 for k, v in gt_args.items() if k in pd_args and equal(pd_args[k], v))
+    matches = 0  # keys + an int count equals ToolRL's keys + sum(1.0 for ...) exactly
+    for key, value in gt_args.items():
+        if key in pd_args and equal(pd_args[key], value):
+            matches += 1
+    return keys + matches
 
 
 def _greedy_match(truth: GroundTruth, predicted: list[tuple[str, dict[str, Any]]], variant: Variant) -> list[float]:
