@@ -30,6 +30,7 @@ import datasets
 
 from .convert import ConversionError, convert_record
 from .report import BuildReport
+from .toolrl_reward_core import TOOLRL_CITATION as CITATION
 from .rows import FEATURES, make_row
 from .sources import PINNED, Record, SourceError, SourceSpec, iter_json_split, iter_json_whole, iter_parquet, kind_of
 from .sources import verify_blob
@@ -39,14 +40,6 @@ logger = logging.getLogger(__name__)
 ON_ERROR = ("raise", "skip")
 OVER_LIMIT = ("flag", "drop")
 SPLITS = ("train", "test")
-CITATION = """\
-@article{qian2025toolrl,
-  title={ToolRL: Reward is All Tool Learning Needs},
-  author={Qian, Cheng and Acikgoz, Emre Can and He, Qi and Wang, Hongru and Chen, Xiusi and
-          Hakkani-T{\\"u}r, Dilek and Tur, Gokhan and Ji, Heng},
-  journal={arXiv preprint arXiv:2504.13958},
-  year={2025}
-}"""
 
 
 @dataclass

@@ -66,6 +66,7 @@ __all__ = [
     "Message",
     "ParsedCompletion",
     "RewardResult",
+    "TOOLRL_CITATION",
     "Variant",
     "bounds",
     "compute_score",
@@ -79,6 +80,16 @@ __all__ = [
     "typed_equal",
     "variant_from_name",
 ]
+
+# The one copy of ToolRL's citation (the builder, the dataset card and the metric card use it).
+TOOLRL_CITATION = """\
+@article{qian2025toolrl,
+  title={ToolRL: Reward is All Tool Learning Needs},
+  author={Qian, Cheng and Acikgoz, Emre Can and He, Qi and Wang, Hongru and Chen, Xiusi and
+          Hakkani-T{\\"u}r, Dilek and Tur, Gokhan and Ji, Heng},
+  journal={arXiv preprint arXiv:2504.13958},
+  year={2025}
+}"""
 
 # ---------------------------------------------------------------------------------------------
 # Harmony tokens

@@ -17,6 +17,17 @@ import pytest
 from rlla_4k_gpt.vocab import ensure_offline_vocab
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# The harmony special-token ids named in issue 5 (and the gpt-oss model card), written out on purpose.
+ISSUE_IDS = {
+    "<|start|>": 200006,
+    "<|end|>": 200007,
+    "<|message|>": 200008,
+    "<|channel|>": 200005,
+    "<|constrain|>": 200003,
+    "<|call|>": 200012,
+    "<|return|>": 200002,
+}
 SFT_FIXTURE = FIXTURES / "rlla_sft_first300.json.gz"
 
 
@@ -63,3 +74,11 @@ def build_reports(build_dirs: dict[str, Path]) -> dict[str, dict[str, Any]]:
 def built_rows(build_dirs: dict[str, Path]) -> list[dict[str, Any]]:
     """Every built fixture row: the 80-row RL test split and the 300 SFT rows (minus skips)."""
     return read_build(build_dirs["rl"]) + read_build(build_dirs["sft"])
+
+
+@pytest.fixture(scope="session")
+def harmony(offline_vocab: Path):
+    """openai-harmony's gpt-oss encoding (the reference the tokenizer and stats are checked against)."""
+    from openai_harmony import HarmonyEncodingName, load_harmony_encoding
+
+    return load_harmony_encoding(HarmonyEncodingName.HARMONY_GPT_OSS)

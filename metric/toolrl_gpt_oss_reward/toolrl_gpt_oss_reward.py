@@ -7,17 +7,9 @@ from typing import Any
 import datasets
 import evaluate
 
-from .toolrl_reward_core import VARIANT_NAMES, score_batch, variant_from_name
+from .toolrl_reward_core import TOOLRL_CITATION, VARIANT_NAMES, score_batch, variant_from_name
 
-_CITATION = """\
-@article{qian2025toolrl,
-  title={ToolRL: Reward is All Tool Learning Needs},
-  author={Qian, Cheng and Acikgoz, Emre Can and He, Qi and Wang, Hongru and Chen, Xiusi and
-          Hakkani-T{\\"u}r, Dilek and Tur, Gokhan and Ji, Heng},
-  journal={arXiv preprint arXiv:2504.13958},
-  year={2025}
-}
-"""
+_CITATION = TOOLRL_CITATION + "\n"
 
 _DESCRIPTION = """\
 ToolRL's rule-based reward (format + tool-call correctness, optionally thinking length) for
