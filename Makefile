@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench bench-reward clean
 
 $(BIN)/rlla-4k-gpt: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,11 @@ demo: $(BIN)/rlla-4k-gpt  ## build the embedded 80-row sample and print a summar
 test: $(BIN)/rlla-4k-gpt  ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
-bench: $(BIN)/rlla-4k-gpt  ## print build throughput
+bench: $(BIN)/rlla-4k-gpt  ## print build throughput and peak memory
 	$(BIN)/python scripts/bench_build.py
+
+bench-reward: $(BIN)/rlla-4k-gpt  ## print reward scores/s, worst-case time and metric compute time
+	$(BIN)/python scripts/bench_reward.py
 
 clean:
 	rm -rf build .pytest_cache
