@@ -49,6 +49,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple, Union
 
@@ -184,6 +185,20 @@ class ParsedCompletion:
     messages: list[Message]
     junk: bool = False
     stripped: bool = False
+
+
+#: A message as the scorer sees it: a plain tuple of :class:`Message`'s fields, in order
+#: ``(kind, content, name, alt_name, channel, role, stop, clean)``. A tuple costs a fraction of a
+#: dataclass instance to build, which matters for megabytes of calls; ``Message(*row)`` converts.
+_Row = tuple[str, str, str, str, str, str, str, bool]
+
+
+class _Parsed(NamedTuple):
+    """What :func:`parse_completion` finds, as rows (the scorer's internal form)."""
+
+    rows: list[_Row]
+    junk: bool
+    stripped: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,34 +452,34 @@ def _kind(role: str, channel: str, recipient: str) -> tuple[str, str]:
     return OTHER, ""
 
 
-def _parse_segment(segment: str) -> Message:
+def _parse_segment(segment: str) -> _Row:
     """One ``<|start|>``-delimited segment: header, ``<|message|>``, content, stop token."""
     cut = segment.find(MESSAGE)
     if cut < 0:
-        return Message(OTHER, segment, "", "", "", "", "", False)
+        return (OTHER, segment, "", "", "", "", "", False)
     kind, name, role, channel, ok = _parse_header(segment[:cut])
     found = _BODY_SPECIAL.search(segment, cut + 11)
     if found is None:
-        return Message(kind, segment[cut + 11 :], name, "", channel, role, "", ok)
+        return (kind, segment[cut + 11 :], name, "", channel, role, "", ok)
     stop = found.group()
     end = found.end()
     clean = ok and stop in _STOPS_BY_KIND.get(kind, _END_ONLY) and (end == len(segment) or segment[end:].isspace())
-    return Message(kind, segment[cut + 11 : found.start()], name, "", channel, role, stop, clean)
+    return (kind, segment[cut + 11 : found.start()], name, "", channel, role, stop, clean)
 
 
-def _parse_special(text: str) -> ParsedCompletion:
+def _parse_special(text: str) -> _Parsed:
     segments = text.split(START)
     head = segments[0].strip()
-    messages = [_parse_segment(segment) for segment in segments[1:]]
+    rows = [_parse_segment(segment) for segment in segments[1:]]
     junk = False
     if head.startswith(CHANNEL) or head.startswith("to="):  # continues the prompt's <|start|>assistant
-        messages.insert(0, _parse_segment("assistant " + head))
+        rows.insert(0, _parse_segment("assistant " + head))
     elif head:
         junk = True
-    if messages and messages[0].kind == FOREIGN:  # a whole transcript: keep the last turn
-        last = max(i for i, m in enumerate(messages) if m.kind == FOREIGN)
-        return ParsedCompletion(messages[last + 1 :], False, False)
-    return ParsedCompletion(messages, junk, False)
+    if rows and rows[0][0] == FOREIGN:  # a whole transcript: keep the last turn
+        last = max(i for i, row in enumerate(rows) if row[0] == FOREIGN)
+        return _Parsed(rows[last + 1 :], False, False)
+    return _Parsed(rows, junk, False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -483,7 +498,7 @@ def _stripped_start(text: str) -> int:
     return first.start() if first else len(text)
 
 
-def _parse_stripped(text: str) -> ParsedCompletion:
+def _parse_stripped(text: str) -> _Parsed:
     text = text.lstrip()
     if _STRIPPED_START.match(text):
         text = "assistant" + text
@@ -491,18 +506,19 @@ def _parse_stripped(text: str) -> ParsedCompletion:
         text = text[_stripped_start(text) :]
     # split() with the header's six groups: [before, (6 groups, content) * n]
     parts = _STRIPPED_HEADER.split(text)
-    messages: list[Message] = []
-    append = messages.append
-    for i in range(1, len(parts), 7):
-        rname, rchan, _, chan, cname, cjson, content = parts[i : i + 7]
+    rows: list[_Row] = []
+    append = rows.append
+    groups = iter(parts)
+    before = next(groups)
+    for rname, rchan, _, chan, cname, cjson, content in zip(*[groups] * 7):  # seven at a time
         if rname:
-            append(Message(CALL, content, rname, "", rchan))
+            append((CALL, content, rname, "", rchan, "assistant", "", True))
         elif cname:  # "...NAMEjson{" may be NAME + a skipped <|constrain|>json
             glued = not cjson and len(cname) > 4 and cname.endswith("json")
-            append(Message(CALL, content, cname, cname[:-4] if glued else "", chan))
+            append((CALL, content, cname, cname[:-4] if glued else "", chan, "assistant", "", True))
         else:
-            append(Message(OTHER if chan == "commentary" else chan, content, "", "", chan))
-    return ParsedCompletion(messages, bool(parts[0].strip()), True)
+            append((OTHER if chan == "commentary" else chan, content, "", "", chan, "assistant", "", True))
+    return _Parsed(rows, bool(before.strip()), True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -616,6 +632,12 @@ def parse_completion(completion: Completion, decoder: TokenDecoder | None = None
         >>> [m.kind for m in parse_completion('analysisOk.assistantfinalHi').messages]
         ['analysis', 'final']
     """
+    parsed = _parse(completion, decoder)
+    return ParsedCompletion([Message(*row) for row in parsed.rows], parsed.junk, parsed.stripped)
+
+
+def _parse(completion: Completion, decoder: TokenDecoder | None = None) -> _Parsed:
+    """:func:`parse_completion` with the messages as rows."""
     if not isinstance(completion, str):
         completion = _completion_text(completion, decoder)
     if MESSAGE in completion:
@@ -655,18 +677,18 @@ def parse_ground_truth(ground_truth: str) -> GroundTruth:
     """
     if not isinstance(ground_truth, str):
         raise GroundTruthError(f"ground truth must be a string, not {type(ground_truth).__name__}")
-    parsed = parse_completion(ground_truth)
+    messages = parse_completion(ground_truth).messages
     calls: list[tuple[str, dict[str, Any]]] = []
-    for message in parsed.messages:
+    for message in messages:
         if message.kind != CALL:
             continue
         arguments = _json_object(message.content)
         if arguments is None:
             raise GroundTruthError(f"call to {message.name!r} in the ground truth has no JSON-object arguments")
         calls.append((message.name, arguments))
-    if not parsed.messages:
+    if not messages:
         raise GroundTruthError(f"not a harmony assistant turn: {ground_truth[:80]!r}")
-    has_final = any(m.kind == FINAL for m in parsed.messages)
+    has_final = any(m.kind == FINAL for m in messages)
     return GroundTruth(tuple(calls), has_final, frozenset(name for name, _ in calls))
 
 
@@ -689,23 +711,28 @@ def _json_object(text: str) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _format_ok(parsed: ParsedCompletion, truth: GroundTruth) -> bool:
-    messages = parsed.messages
-    if parsed.junk or not messages or messages[0].kind != ANALYSIS:
+_STOP_OF = operator.itemgetter(6)
+_CLEAN_OF = operator.itemgetter(7)
+
+
+def _format_ok(parsed: _Parsed, truth: GroundTruth) -> bool:
+    rows = parsed.rows
+    if parsed.junk or not rows or rows[0][0] != ANALYSIS:
         return False
-    last = len(messages) - 1
-    for i, message in enumerate(messages):
-        if not message.clean or (not message.stop and i != last and not parsed.stripped):
-            return False
+    last = len(rows) - 1
+    if not all(map(_CLEAN_OF, rows)):
+        return False
+    if not parsed.stripped and not all(map(_STOP_OF, islice(rows, last))):
+        return False  # a stop token is missing before the last message
     n_calls = 1
-    while n_calls <= last and messages[n_calls].kind == CALL:
+    while n_calls <= last and rows[n_calls][0] == CALL:
         n_calls += 1
     n_calls -= 1
     if truth.has_calls != (n_calls > 0):
         return False
-    rest = len(messages) - 1 - n_calls
+    rest = len(rows) - 1 - n_calls
     if truth.has_final:
-        return rest == 1 and messages[last].kind == FINAL
+        return rest == 1 and rows[last][0] == FINAL
     return rest == 0
 
 
@@ -779,27 +806,27 @@ def _calls_equal(a: Sequence[tuple[str, dict[str, Any]]], b: Sequence[tuple[str,
 _MISSING: Any = object()
 
 
-def _predicted_calls(parsed: ParsedCompletion, truth: GroundTruth) -> list[tuple[str, dict[str, Any]]] | None:
+def _predicted_calls(parsed: _Parsed, truth: GroundTruth) -> list[tuple[str, dict[str, Any]]] | None:
     """The completion's calls, or ``None`` if it has none or one has non-object arguments.
 
     Each distinct arguments text is decoded once; repeated calls share one (read-only) dict,
     which lets the matching below score them once.
     """
     calls: list[tuple[str, dict[str, Any]]] = []
+    append = calls.append
     decoded: dict[str, Any] = {}
     names = truth.names
-    for message in parsed.messages:
-        if message.kind != CALL:
+    for kind, content, name, alt_name, _, _, _, _ in parsed.rows:
+        if kind != CALL:
             continue
-        arguments = decoded.get(message.content, _MISSING)
+        arguments = decoded.get(content, _MISSING)
         if arguments is _MISSING:
-            arguments = decoded[message.content] = _json_object(message.content)
+            arguments = decoded[content] = _json_object(content)
         if arguments is None:
             return None
-        name = message.name
-        if message.alt_name and name not in names and message.alt_name in names:
-            name = message.alt_name
-        calls.append((name, arguments))
+        if alt_name and name not in names and alt_name in names:
+            name = alt_name
+        append((name, arguments))
     return calls or None
 
 
@@ -934,7 +961,7 @@ def _hungarian_max(weights: list[list[float]]) -> list[int]:
     return result
 
 
-def _correctness(parsed: ParsedCompletion, truth: GroundTruth, variant: Variant, b: Bounds) -> float:
+def _correctness(parsed: _Parsed, truth: GroundTruth, variant: Variant, b: Bounds) -> float:
     if not truth.calls:
         return 0.0
     predicted = _predicted_calls(parsed, truth)
@@ -957,12 +984,12 @@ def _correctness(parsed: ParsedCompletion, truth: GroundTruth, variant: Variant,
     return (b.correctness_max - b.correctness_min) * score / top + b.correctness_min
 
 
-def _length(parsed: ParsedCompletion, b: Bounds) -> float:
-    analysis = [m for m in parsed.messages if m.kind == ANALYSIS]
-    if not analysis:
-        return 0.0
-    reward = round(len(analysis[-1].content.split()) / b.length_target, 2)
-    return 1.0 if reward > 1.0 else reward
+def _length(parsed: _Parsed, b: Bounds) -> float:
+    for kind, content, _, _, _, _, _, _ in reversed(parsed.rows):
+        if kind == ANALYSIS:  # the last analysis message
+            reward = round(len(content.split()) / b.length_target, 2)
+            return 1.0 if reward > 1.0 else reward
+    return 0.0
 
 
 def toolrl_reward(
@@ -995,9 +1022,9 @@ def toolrl_reward(
     chosen = variant if (not flags and type(variant) is Variant) else resolve_variant(variant, **flags)
     b = bounds(chosen, 1 if step is None else step)
     try:
-        parsed = parse_completion(completion, decoder)
+        parsed = _parse(completion, decoder)
     except RecursionError:  # pragma: no cover - defensive: treat as unreadable
-        parsed = ParsedCompletion([], junk=True)
+        parsed = _Parsed([], True, False)
     fmt = b.format_max if _format_ok(parsed, truth) else b.format_min
     correctness = _correctness(parsed, truth, chosen, b)
     length = _length(parsed, b) if chosen.with_length else 0.0
