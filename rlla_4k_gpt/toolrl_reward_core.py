@@ -797,43 +797,50 @@ def typed_equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _calls_equal(a: Sequence[tuple[str, dict[str, Any]]], b: Sequence[tuple[str, dict[str, Any]]], typed: bool) -> bool:
+class _Calls(NamedTuple):
+    """A completion's calls as two aligned lists (two lists, not one tuple per call)."""
+
+    names: list[str]
+    arguments: list[dict[str, Any]]
+
+
+def _calls_equal(truth_calls: Sequence[tuple[str, dict[str, Any]]], predicted: _Calls, typed: bool) -> bool:
+    if len(predicted.names) != len(truth_calls):
+        return False
+    pairs = list(zip(predicted.names, predicted.arguments))
     if not typed:
-        return list(a) == list(b)
-    return len(a) == len(b) and all(x[0] == y[0] and typed_equal(x[1], y[1]) for x, y in zip(a, b))
+        return list(truth_calls) == pairs
+    return all(x[0] == y[0] and typed_equal(x[1], y[1]) for x, y in zip(truth_calls, pairs))
 
 
-_MISSING: Any = object()
-
-
-def _predicted_calls(parsed: _Parsed, truth: GroundTruth) -> list[tuple[str, dict[str, Any]]] | None:
+def _predicted_calls(parsed: _Parsed, truth: GroundTruth) -> _Calls | None:
     """The completion's calls, or ``None`` if it has none or one has non-object arguments.
 
     Each distinct arguments text is decoded once; repeated calls share one (read-only) dict,
     which lets the matching below score them once.
     """
-    calls: list[tuple[str, dict[str, Any]]] = []
-    append = calls.append
-    decoded: dict[str, Any] = {}
-    names = truth.names
+    names: list[str] = []
+    texts: list[str] = []
+    gt_names = truth.names
     for kind, content, name, alt_name, _, _, _, _ in parsed.rows:
-        if kind != CALL:
-            continue
-        arguments = decoded.get(content, _MISSING)
-        if arguments is _MISSING:
-            arguments = decoded[content] = _json_object(content)
-        if arguments is None:
-            return None
-        if alt_name and name not in names and alt_name in names:
-            name = alt_name
-        append((name, arguments))
-    return calls or None
+        if kind == CALL:
+            if alt_name and name not in gt_names and alt_name in gt_names:
+                name = alt_name
+            names.append(name)
+            texts.append(content)
+    if not texts:
+        return None
+    distinct = dict.fromkeys(texts)
+    decoded = dict(zip(distinct, map(_json_object, distinct)))
+    if None in decoded.values():
+        return None
+    return _Calls(names, list(map(decoded.__getitem__, texts)))
 
 
-def _candidates(truth: GroundTruth, predicted: list[tuple[str, dict[str, Any]]]) -> dict[str, list[int]]:
+def _candidates(truth: GroundTruth, names: list[str]) -> dict[str, list[int]]:
     """Indices of the predictions named like a GT call, by name, in order."""
     by_name: dict[str, list[int]] = {name: [] for name in truth.names}
-    for i, (name, _) in enumerate(predicted):
+    for i, name in enumerate(names):
         if name in by_name:
             by_name[name].append(i)
     return by_name
@@ -850,52 +857,71 @@ def _pair_weight(gt_call: tuple[str, dict[str, Any]], pd_args: dict[str, Any], v
     equal = typed_equal if variant.typed_match else operator.eq
     if variant.intermediate_reward:
         return 1.0 if equal(gt_args, pd_args) else 0.0
+    common = matches = 0  # keys + an int count equals ToolRL's keys + sum(1.0 for ...) exactly
+    for key, value in gt_args.items():
+        if key in pd_args:
+            common += 1
+            if equal(pd_args[key], value):
+                matches += 1
     if variant.refined_reward:
         keys = 1.0 if list(gt_args) == list(pd_args) else 0.0
     elif gt_args and pd_args:
-        common = len(gt_args.keys() & pd_args.keys())
         keys = common / (len(gt_args) + len(pd_args) - common)
     else:
         keys = 0.0 if gt_args or pd_args else 1.0
-    matches = 0  # keys + an int count equals ToolRL's keys + sum(1.0 for ...) exactly
-    for key, value in gt_args.items():
-        if key in pd_args and equal(pd_args[key], value):
-            matches += 1
     return keys + matches
 
 
-def _greedy_match(truth: GroundTruth, predicted: list[tuple[str, dict[str, Any]]], variant: Variant) -> list[float]:
+def _greedy_match(truth: GroundTruth, predicted: _Calls, variant: Variant) -> list[float]:
     """ToolRL's greedy pass: per GT call in order, the first unused same-name prediction with
     the highest total; a total of 0 claims nothing.
 
     Totals are memoised per arguments dict (repeated calls share one), and the scan stops at
     the first unbeatable total, so megabytes of repeated calls stay cheap.
     """
-    candidates = _candidates(truth, predicted)
+    candidates = _candidates(truth, predicted.names)
     used: set[int] = set()
     gains: list[float] = []
     for gt_call in truth.calls:
-        best, best_index = 0.0, -1
-        top = 1.0 if variant.intermediate_reward else 1.0 + len(gt_call[1])
-        memo: dict[int, float] = {}
-        for i in candidates[gt_call[0]]:
-            if i in used:
-                continue
-            arguments = predicted[i][1]
-            total = memo.get(id(arguments))
-            if total is None:
-                total = memo[id(arguments)] = _pair_weight(gt_call, arguments, variant)
-            if total > best:
-                best, best_index = total, i
-                if total >= top:
-                    break
+        if gt_call[1]:
+            best, best_index = _best_candidate(gt_call, candidates[gt_call[0]], predicted.arguments, used, variant)
+        else:  # every variant weighs {} 1 against {} and 0 against any other arguments
+            best = 1.0
+            empty = (i for i in candidates[gt_call[0]] if not predicted.arguments[i] and i not in used)
+            best_index = next(empty, -1)
         if best_index >= 0:
             used.add(best_index)
             gains.append(best)
     return gains
 
 
-def _optimal_match(truth: GroundTruth, predicted: list[tuple[str, dict[str, Any]]], variant: Variant) -> list[float]:
+def _best_candidate(
+    gt_call: tuple[str, dict[str, Any]],
+    indices: list[int],
+    arguments_of: list[dict[str, Any]],
+    used: set[int],
+    variant: Variant,
+) -> tuple[float, int]:
+    """``(total, index)`` of the first unused prediction with the highest total (``(0.0, -1)``
+    if no total is positive)."""
+    best, best_index = 0.0, -1
+    top = 1.0 if variant.intermediate_reward else 1.0 + len(gt_call[1])
+    memo: dict[int, float] = {}
+    for i in indices:
+        if i in used:
+            continue
+        arguments = arguments_of[i]
+        total = memo.get(id(arguments))
+        if total is None:
+            total = memo[id(arguments)] = _pair_weight(gt_call, arguments, variant)
+        if total > best:
+            best, best_index = total, i
+            if total >= top:
+                break
+    return best, best_index
+
+
+def _optimal_match(truth: GroundTruth, predicted: _Calls, variant: Variant) -> list[float]:
     """Gains of a maximum-weight pairing of GT calls with predictions (Hungarian algorithm).
 
     Identical predictions (one shared arguments dict) enter as at most one copy per GT call.
@@ -903,9 +929,9 @@ def _optimal_match(truth: GroundTruth, predicted: list[tuple[str, dict[str, Any]
     n = len(truth.calls)
     copies: dict[tuple[str, int], int] = {}
     columns: list[tuple[str, dict[str, Any]]] = []
-    for name, indices in _candidates(truth, predicted).items():
+    for name, indices in _candidates(truth, predicted.names).items():
         for i in indices:
-            arguments = predicted[i][1]
+            arguments = predicted.arguments[i]
             key = (name, id(arguments))
             if copies.get(key, 0) < n:
                 copies[key] = copies.get(key, 0) + 1
@@ -971,7 +997,7 @@ def _correctness(parsed: _Parsed, truth: GroundTruth, variant: Variant, b: Bound
         return b.correctness_max
     if variant.coarse_reward:
         return b.correctness_min
-    score = _overlap([n for n, _ in truth.calls], [n for n, _ in predicted], variant.refined_reward)
+    score = _overlap([n for n, _ in truth.calls], predicted.names, variant.refined_reward)
     match = _optimal_match if variant.optimal_assignment else _greedy_match
     for gain in match(truth, predicted, variant):
         score += gain
