@@ -439,6 +439,23 @@ def _parse_header(header: str) -> tuple[str, str, str, str, bool]:
     return kind, name, role, channel, ok
 
 
+# The two canonical call headers (recipient in the role or the channel part), read without the
+# general parser and its cache: a flood of calls to distinct names would miss the cache every time.
+_CALL_HEADER = re.compile(
+    r"assistant(?: to=functions\.(?P<rname>[\w.-]+)<\|channel\|>(?P<rchan>\w+)"
+    r"|<\|channel\|>(?P<cchan>\w+) to=functions\.(?P<cname>[\w.-]+))"
+    r"(?: ?<\|constrain\|>json)?"
+)
+
+
+def _header(segment: str, end: int) -> tuple[str, str, str, str, bool]:
+    """:func:`_parse_header` of ``segment[:end]``, with a fast path for canonical call headers."""
+    call = _CALL_HEADER.fullmatch(segment, 0, end)
+    if call is None:
+        return _parse_header(segment[:end])
+    return CALL, call["rname"] or call["cname"], "assistant", call["rchan"] or call["cchan"], True
+
+
 def _kind(role: str, channel: str, recipient: str) -> tuple[str, str]:
     """``(kind, function name)`` of a message (unreadable headers are ``OTHER``, not ``FOREIGN``)."""
     if role != "assistant":
@@ -457,7 +474,7 @@ def _parse_segment(segment: str) -> _Row:
     cut = segment.find(MESSAGE)
     if cut < 0:
         return (OTHER, segment, "", "", "", "", "", False)
-    kind, name, role, channel, ok = _parse_header(segment[:cut])
+    kind, name, role, channel, ok = _header(segment, cut)
     found = _BODY_SPECIAL.search(segment, cut + 11)
     if found is None:
         return (kind, segment[cut + 11 :], name, "", channel, role, "", ok)
