@@ -800,6 +800,9 @@ def typed_equal(a: Any, b: Any) -> bool:
         >>> typed_equal("1", 1), typed_equal(5.0, 5), typed_equal(True, 1), typed_equal("New York", "new-york")
         (True, True, False, True)
     """
+    kind = type(a)
+    if kind is type(b) and (kind is int or kind is float):  # the common case, as the number rule below
+        return a == b
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     x, y = _as_number(a), _as_number(b)
@@ -944,26 +947,54 @@ def _optimal_match(truth: GroundTruth, predicted: _Calls, variant: Variant) -> l
     Identical predictions (one shared arguments dict) enter as at most one copy per GT call.
     """
     n = len(truth.calls)
-    copies: dict[tuple[str, int], int] = {}
-    columns: list[tuple[str, dict[str, Any]]] = []
-    for name, indices in _candidates(truth, predicted.names).items():
-        for i in indices:
-            arguments = predicted.arguments[i]
-            key = (name, id(arguments))
-            if copies.get(key, 0) < n:
-                copies[key] = copies.get(key, 0) + 1
-                columns.append((name, arguments))
-    if not columns:
+    blocks = _column_blocks(truth, predicted, n)
+    width = sum(len(arguments) for _, arguments in blocks.values())
+    if not width:
         return []
-    weights = [
-        [_pair_weight(gt_call, arguments, variant) if gt_call[0] == name else 0.0 for name, arguments in columns]
-        for gt_call in truth.calls
-    ]
+    # A GT call weighs only its name's block of columns; every other column weighs 0.
+    rows: list[tuple[int, list[float]]] = []
+    for gt_call in truth.calls:
+        first, arguments = blocks[gt_call[0]]
+        rows.append((first, [_pair_weight(gt_call, pd_args, variant) for pd_args in arguments]))
     # Some optimal pairing uses only each row's n best columns: keep those (plus n zero columns).
-    keep = sorted({col for row in weights for col in heapq.nlargest(n, range(len(columns)), key=row.__getitem__)})
-    small = [[row[col] for col in keep] + [0.0] * n for row in weights]
+    keep = sorted({col for first, weights in rows for col in _best_columns(first, weights, n, width)})
+    small = [[_weight_at(first, weights, col) for col in keep] + [0.0] * n for first, weights in rows]
     assignment = _hungarian_max(small)
     return [small[row][col] for row, col in enumerate(assignment) if small[row][col] > 0.0]
+
+
+def _column_blocks(truth: GroundTruth, predicted: _Calls, n: int) -> dict[str, tuple[int, list[dict[str, Any]]]]:
+    """The assignment's columns: per GT name, ``(first column, arguments)`` of its predictions,
+    blocks in :func:`_candidates` order, at most ``n`` copies of one (shared) arguments dict."""
+    blocks: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+    first = 0
+    for name, indices in _candidates(truth, predicted.names).items():
+        copies: dict[int, int] = {}
+        block: list[dict[str, Any]] = []
+        for i in indices:
+            arguments = predicted.arguments[i]
+            seen = copies.get(id(arguments), 0)
+            if seen < n:
+                copies[id(arguments)] = seen + 1
+                block.append(arguments)
+        blocks[name] = (first, block)
+        first += len(block)
+    return blocks
+
+
+def _best_columns(first: int, weights: list[float], n: int, width: int) -> list[int]:
+    """``heapq.nlargest(n, range(width), key=weight)`` for a row that weighs ``weights`` from
+    column ``first`` on and 0 elsewhere: highest first, lower column first among equal weights."""
+    positive = [first + j for j, weight in enumerate(weights) if weight > 0.0]
+    best = heapq.nlargest(n, positive, key=lambda col: weights[col - first])
+    if len(best) < n:  # then zero-weight columns, lowest first
+        taken = set(positive)
+        best.extend(islice((col for col in range(width) if col not in taken), n - len(best)))
+    return best
+
+
+def _weight_at(first: int, weights: list[float], col: int) -> float:
+    return weights[col - first] if first <= col < first + len(weights) else 0.0
 
 
 def _hungarian_max(weights: list[list[float]]) -> list[int]:
