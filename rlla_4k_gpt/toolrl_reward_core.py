@@ -411,11 +411,22 @@ def bounds(variant: Variant, step: float = 1) -> Bounds:
 # ---------------------------------------------------------------------------------------------
 
 
+# The two canonical call headers: the recipient in the role or in the channel part.
+_CALL_HEADER = re.compile(
+    r"assistant(?: to=functions\.(?P<rname>[\w.-]+)<\|channel\|>(?P<rchan>\w+)"
+    r"|<\|channel\|>(?P<cchan>\w+) to=functions\.(?P<cname>[\w.-]+))"
+    r"(?: ?<\|constrain\|>json)?"
+)
+
+
 @lru_cache(maxsize=8192)
 def _parse_header(header: str) -> tuple[str, str, str, str, bool]:
     """``(kind, name, role, channel, ok)`` from the text between ``<|start|>`` and ``<|message|>``."""
     if len(header) > _MAX_HEADER:
         return OTHER, "", "", "", False
+    call = _CALL_HEADER.fullmatch(header)
+    if call:  # the shortcut matters for floods of distinct names, which miss the cache
+        return CALL, call["rname"] or call["cname"], "assistant", call["rchan"] or call["cchan"], True
     role_part, has_channel, channel_part = header.partition(CHANNEL)
     channel_part, has_constrain, content_type = channel_part.partition(CONSTRAIN)
     ok = not has_constrain or len(content_type.split()) == 1
@@ -439,23 +450,6 @@ def _parse_header(header: str) -> tuple[str, str, str, str, bool]:
     return kind, name, role, channel, ok
 
 
-# The two canonical call headers (recipient in the role or the channel part), read without the
-# general parser and its cache: a flood of calls to distinct names would miss the cache every time.
-_CALL_HEADER = re.compile(
-    r"assistant(?: to=functions\.(?P<rname>[\w.-]+)<\|channel\|>(?P<rchan>\w+)"
-    r"|<\|channel\|>(?P<cchan>\w+) to=functions\.(?P<cname>[\w.-]+))"
-    r"(?: ?<\|constrain\|>json)?"
-)
-
-
-def _header(segment: str, end: int) -> tuple[str, str, str, str, bool]:
-    """:func:`_parse_header` of ``segment[:end]``, with a fast path for canonical call headers."""
-    call = _CALL_HEADER.fullmatch(segment, 0, end)
-    if call is None:
-        return _parse_header(segment[:end])
-    return CALL, call["rname"] or call["cname"], "assistant", call["rchan"] or call["cchan"], True
-
-
 def _kind(role: str, channel: str, recipient: str) -> tuple[str, str]:
     """``(kind, function name)`` of a message (unreadable headers are ``OTHER``, not ``FOREIGN``)."""
     if role != "assistant":
@@ -474,7 +468,7 @@ def _parse_segment(segment: str) -> _Row:
     cut = segment.find(MESSAGE)
     if cut < 0:
         return (OTHER, segment, "", "", "", "", "", False)
-    kind, name, role, channel, ok = _header(segment, cut)
+    kind, name, role, channel, ok = _parse_header(segment[:cut])
     found = _BODY_SPECIAL.search(segment, cut + 11)
     if found is None:
         return (kind, segment[cut + 11 :], name, "", channel, role, "", ok)
@@ -709,6 +703,24 @@ def parse_ground_truth(ground_truth: str) -> GroundTruth:
     return GroundTruth(tuple(calls), has_final, frozenset(name for name, _ in calls))
 
 
+class _Truth(NamedTuple):
+    """A ground truth plus what every score against it needs (computed once, cached)."""
+
+    parsed: GroundTruth
+    names: list[str]  # of the calls, in order
+    arguments: list[dict[str, Any]]  # of the calls, in order
+    size: float  # ToolRL's S_max: 1 + the sum over calls of (1 + number of parameters)
+
+
+@lru_cache(maxsize=65536)
+def _truth(ground_truth: str) -> _Truth:
+    truth = parse_ground_truth(ground_truth)
+    size = 1.0
+    for _, arguments in truth.calls:
+        size += 1.0 + len(arguments)
+    return _Truth(truth, [name for name, _ in truth.calls], [arguments for _, arguments in truth.calls], size)
+
+
 def _json_object(text: str) -> dict[str, Any] | None:
     """``json.loads`` of a call's arguments if that is a JSON object, else ``None`` (never raises)."""
     if _DIGIT_GUARD and len(text) > 4300 and _LONG_DIGITS.search(text):
@@ -728,29 +740,25 @@ def _json_object(text: str) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------------------------
 
 
-_STOP_OF = operator.itemgetter(6)
-_CLEAN_OF = operator.itemgetter(7)
+_KIND_OF = operator.itemgetter(0)
 
 
 def _format_ok(parsed: _Parsed, truth: GroundTruth) -> bool:
     rows = parsed.rows
     if parsed.junk or not rows or rows[0][0] != ANALYSIS:
         return False
-    last = len(rows) - 1
-    if not all(map(_CLEAN_OF, rows)):
-        return False
-    if not parsed.stripped and not all(map(_STOP_OF, islice(rows, last))):
-        return False  # a stop token is missing before the last message
-    n_calls = 1
-    while n_calls <= last and rows[n_calls][0] == CALL:
-        n_calls += 1
-    n_calls -= 1
+    if not parsed.stripped:  # (stripped messages are clean and have no stop token to check)
+        last = len(rows) - 1
+        for i, (_, _, _, _, _, _, stop, clean) in enumerate(rows):
+            if not clean or (not stop and i != last):
+                return False
+    # The analysis, then all the calls (there are n_calls slots for them), then the final if any.
+    n_calls = operator.countOf(map(_KIND_OF, rows), CALL)
     if truth.has_calls != (n_calls > 0):
         return False
-    rest = len(rows) - 1 - n_calls
     if truth.has_final:
-        return rest == 1 and rows[last][0] == FINAL
-    return rest == 0
+        return len(rows) == 2 + n_calls and rows[-1][0] == FINAL
+    return len(rows) == 1 + n_calls
 
 
 def _overlap(a: list[Any], b: list[Any], refined: bool) -> float:
@@ -760,14 +768,11 @@ def _overlap(a: list[Any], b: list[Any], refined: bool) -> float:
     if refined or not a or not b:
         return 0.0
     counts: dict[Any, int] = {}
-    for item in a:
+    for item in a:  # a: the ground truth's (short) list
         counts[item] = counts.get(item, 0) + 1
     common = 0
-    for item in b:
-        left = counts.get(item, 0)
-        if left:
-            counts[item] = left - 1
-            common += 1
+    for item, count in counts.items():
+        common += min(count, b.count(item))
     union = len(a) + len(b) - common
     return common / union if union > 0 else 0.0
 
@@ -817,20 +822,21 @@ def typed_equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-class _Calls(NamedTuple):
-    """A completion's calls as two aligned lists (two lists, not one tuple per call)."""
-
-    names: list[str]
-    arguments: list[dict[str, Any]]
+#: A completion's calls: names and arguments as two aligned lists (not one tuple per call), and
+#: the candidates of each GT name: the indices of the calls with that name, in order.
+_Calls = tuple[list[str], list[dict[str, Any]], dict[str, list[int]]]
 
 
-def _calls_equal(truth_calls: Sequence[tuple[str, dict[str, Any]]], predicted: _Calls, typed: bool) -> bool:
-    if len(predicted.names) != len(truth_calls):
-        return False
-    pairs = list(zip(predicted.names, predicted.arguments))
+def _calls_equal(truth: _Truth, predicted: _Calls, typed: bool) -> bool:
+    names, arguments, _ = predicted
     if not typed:
-        return list(truth_calls) == pairs
-    return all(x[0] == y[0] and typed_equal(x[1], y[1]) for x, y in zip(truth_calls, pairs))
+        return truth.names == names and truth.arguments == arguments
+    return len(names) == len(truth.names) and all(
+        x == name and typed_equal(y, value) for x, y, name, value in zip(truth.names, truth.arguments, names, arguments)
+    )
+
+
+_MISSING: Any = object()
 
 
 def _predicted_calls(parsed: _Parsed, truth: GroundTruth) -> _Calls | None:
@@ -840,30 +846,24 @@ def _predicted_calls(parsed: _Parsed, truth: GroundTruth) -> _Calls | None:
     which lets the matching below score them once.
     """
     names: list[str] = []
-    texts: list[str] = []
-    gt_names = truth.names
+    arguments: list[dict[str, Any]] = []
+    candidates: dict[str, list[int]] = {name: [] for name in truth.names}
+    decoded: dict[str, Any] = {}
     for kind, content, name, alt_name, _, _, _, _ in parsed.rows:
-        if kind == CALL:
-            if alt_name and name not in gt_names and alt_name in gt_names:
-                name = alt_name
-            names.append(name)
-            texts.append(content)
-    if not texts:
-        return None
-    distinct = dict.fromkeys(texts)
-    decoded = dict(zip(distinct, map(_json_object, distinct)))
-    if None in decoded.values():
-        return None
-    return _Calls(names, list(map(decoded.__getitem__, texts)))
-
-
-def _candidates(truth: GroundTruth, names: list[str]) -> dict[str, list[int]]:
-    """Indices of the predictions named like a GT call, by name, in order."""
-    by_name: dict[str, list[int]] = {name: [] for name in truth.names}
-    for i, name in enumerate(names):
-        if name in by_name:
-            by_name[name].append(i)
-    return by_name
+        if kind != CALL:
+            continue
+        value = decoded.get(content, _MISSING)
+        if value is _MISSING:
+            value = decoded[content] = _json_object(content)
+        if value is None:
+            return None
+        if alt_name and name not in candidates and alt_name in candidates:
+            name = alt_name
+        if name in candidates:
+            candidates[name].append(len(names))
+        names.append(name)
+        arguments.append(value)
+    return (names, arguments, candidates) if names else None
 
 
 def _pair_weight(gt_call: tuple[str, dict[str, Any]], pd_args: dict[str, Any], variant: Variant) -> float:
@@ -899,16 +899,16 @@ def _greedy_match(truth: GroundTruth, predicted: _Calls, variant: Variant) -> li
     Totals are memoised per arguments dict (repeated calls share one), and the scan stops at
     the first unbeatable total, so megabytes of repeated calls stay cheap.
     """
-    candidates = _candidates(truth, predicted.names)
+    _, arguments_of, candidates = predicted
     used: set[int] = set()
     gains: list[float] = []
     for gt_call in truth.calls:
+        indices = candidates[gt_call[0]]
         if gt_call[1]:
-            best, best_index = _best_candidate(gt_call, candidates[gt_call[0]], predicted.arguments, used, variant)
+            best, best_index = _best_candidate(gt_call, indices, arguments_of, used, variant)
         else:  # every variant weighs {} 1 against {} and 0 against any other arguments
             best = 1.0
-            empty = (i for i in candidates[gt_call[0]] if not predicted.arguments[i] and i not in used)
-            best_index = next(empty, -1)
+            best_index = next((i for i in indices if not arguments_of[i] and i not in used), -1)
         if best_index >= 0:
             used.add(best_index)
             gains.append(best)
@@ -965,14 +965,15 @@ def _optimal_match(truth: GroundTruth, predicted: _Calls, variant: Variant) -> l
 
 def _column_blocks(truth: GroundTruth, predicted: _Calls, n: int) -> dict[str, tuple[int, list[dict[str, Any]]]]:
     """The assignment's columns: per GT name, ``(first column, arguments)`` of its predictions,
-    blocks in :func:`_candidates` order, at most ``n`` copies of one (shared) arguments dict."""
+    blocks in the candidates' order, at most ``n`` copies of one (shared) arguments dict."""
+    _, arguments_of, candidates = predicted
     blocks: dict[str, tuple[int, list[dict[str, Any]]]] = {}
     first = 0
-    for name, indices in _candidates(truth, predicted.names).items():
+    for name, indices in candidates.items():
         copies: dict[int, int] = {}
         block: list[dict[str, Any]] = []
         for i in indices:
-            arguments = predicted.arguments[i]
+            arguments = arguments_of[i]
             seen = copies.get(id(arguments), 0)
             if seen < n:
                 copies[id(arguments)] = seen + 1
@@ -1035,35 +1036,31 @@ def _hungarian_max(weights: list[list[float]]) -> list[int]:
     return result
 
 
-def _correctness(parsed: _Parsed, truth: GroundTruth, variant: Variant, b: Bounds) -> float:
-    if not truth.calls:
+def _correctness(parsed: _Parsed, truth: _Truth, variant: Variant, b: Bounds) -> float:
+    if not truth.names:
         return 0.0
-    predicted = _predicted_calls(parsed, truth)
+    predicted = _predicted_calls(parsed, truth.parsed)
     if predicted is None:
         return b.correctness_min
-    if _calls_equal(truth.calls, predicted, variant.typed_match):
+    if _calls_equal(truth, predicted, variant.typed_match):
         return b.correctness_max
     if variant.coarse_reward:
         return b.correctness_min
-    score = _overlap([n for n, _ in truth.calls], predicted.names, variant.refined_reward)
+    score = _overlap(truth.names, predicted[0], variant.refined_reward)
     match = _optimal_match if variant.optimal_assignment else _greedy_match
-    for gain in match(truth, predicted, variant):
+    for gain in match(truth.parsed, predicted, variant):
         score += gain
-    if variant.intermediate_reward:
-        top = 1.0 + len(truth.calls)
-    else:
-        top = 1.0
-        for _, arguments in truth.calls:
-            top += 1.0 + len(arguments)
+    top = 1.0 + len(truth.names) if variant.intermediate_reward else truth.size
     return (b.correctness_max - b.correctness_min) * score / top + b.correctness_min
 
 
 def _length(parsed: _Parsed, b: Bounds) -> float:
-    for kind, content, _, _, _, _, _, _ in reversed(parsed.rows):
-        if kind == ANALYSIS:  # the last analysis message
-            reward = round(len(content.split()) / b.length_target, 2)
-            return 1.0 if reward > 1.0 else reward
-    return 0.0
+    kinds = list(map(_KIND_OF, parsed.rows))
+    if ANALYSIS not in kinds:
+        return 0.0
+    last = len(kinds) - 1 - kinds[::-1].index(ANALYSIS)  # the last analysis message
+    reward = round(len(parsed.rows[last][1].split()) / b.length_target, 2)
+    return 1.0 if reward > 1.0 else reward
 
 
 def toolrl_reward(
@@ -1092,14 +1089,14 @@ def toolrl_reward(
         >>> toolrl_reward(pred, gt, variant="default").correctness  # (1 + 1 + 1) of 4 → 6 * 3/4 - 3
         1.5
     """
-    truth = parse_ground_truth(ground_truth)
+    truth = _truth(ground_truth)
     chosen = variant if (not flags and type(variant) is Variant) else resolve_variant(variant, **flags)
     b = bounds(chosen, 1 if step is None else step)
     try:
         parsed = _parse(completion, decoder)
     except RecursionError:  # pragma: no cover - defensive: treat as unreadable
         parsed = _Parsed([], True, False)
-    fmt = b.format_max if _format_ok(parsed, truth) else b.format_min
+    fmt = b.format_max if _format_ok(parsed, truth.parsed) else b.format_min
     correctness = _correctness(parsed, truth, chosen, b)
     length = _length(parsed, b) if chosen.with_length else 0.0
     return RewardResult(fmt + correctness + length, fmt, correctness, length)
