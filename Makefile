@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench bench-reward clean
+# Extra venvs (tests/ci/NAME.txt), each running its own test files; see tests/ci/README.md.
+SUITES :=
+
+.PHONY: demo test test-core bench bench-reward clean
 
 $(BIN)/rlla-4k-gpt: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +17,20 @@ $(BIN)/rlla-4k-gpt: pyproject.toml
 demo: $(BIN)/rlla-4k-gpt  ## build the embedded 80-row sample and print a summary
 	$(BIN)/rlla-4k-gpt build --sample --on-error skip --out build/rl-sample
 
-test: $(BIN)/rlla-4k-gpt  ## run the whole test suite
+test: test-core $(addprefix test-,$(SUITES))  ## run the whole test suite, every venv
+
+test-core: $(BIN)/rlla-4k-gpt  ## the main venv's suite
 	$(BIN)/python -m pytest -q
+
+.PRECIOUS: .venv-%/stamp
+.venv-%/stamp: tests/ci/%.txt pyproject.toml
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-$*/bin/python -m pip install --quiet -r tests/ci/$*.txt
+	touch $@
+
+test-%: .venv-%/stamp  ## one extra venv's suite (tests/ci/%.txt)
+	RLLA_REQUIRE=$* .venv-$*/bin/python -m pytest -q $(TESTS_$*)
 
 bench: $(BIN)/rlla-4k-gpt  ## print build throughput and peak memory
 	$(BIN)/python scripts/bench_build.py
