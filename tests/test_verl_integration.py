@@ -124,12 +124,14 @@ def reward_batch(tokenizer: Any, rows: Sequence[dict[str, Any]], responses: Sequ
     return DataProto.from_dict(tensors=tensors, non_tensors=non_tensors)
 
 
-def reward_loop_scores(config: Any, data: DataProto) -> list[dict[str, Any]]:
-    """Scores from verl's RewardLoopWorker (what its Ray actors run), in this process."""
+def reward_loop_scores(config: Any, *batches: DataProto) -> list[list[dict[str, Any]]]:
+    """Scores from verl's RewardLoopWorker (what its Ray actors run), in this process: one worker
+    and one event loop (rate_limited binds a class-wide semaphore to the first loop it meets)."""
     from verl.experimental.reward_loop import RewardLoopWorker
 
-    async def run() -> list[dict[str, Any]]:
-        return await RewardLoopWorker(config).compute_score_batch(data)
+    async def run() -> list[list[dict[str, Any]]]:
+        worker = RewardLoopWorker(config)
+        return [await worker.compute_score_batch(data) for data in batches]
 
     return asyncio.run(run())
 
@@ -209,11 +211,11 @@ def test_reward_loop_managers_on_both_builds(build_dirs: dict[str, Path], model_
                                              rows: list[dict[str, Any]], manager: str) -> None:
     cfg = recipe_config(build_dirs, model_dir, f"reward.reward_manager.name={manager}")
     truths = [r["reward_model"]["ground_truth"] for r in rows]
-    good = reward_loop_scores(cfg, reward_batch(tokenizer, rows, truths))
+    good, bad = reward_loop_scores(cfg, reward_batch(tokenizer, rows, truths),
+                                   reward_batch(tokenizer, rows, [corrupt(t) for t in truths]))
     assert [g["reward_score"] for g in good] == [max_score(r) for r in rows]
     info = good[0]["reward_extra_info"]
     assert {"score", "format", "correctness", "length"} <= info.keys()
-    bad = reward_loop_scores(cfg, reward_batch(tokenizer, rows, [corrupt(t) for t in truths]))
     assert all(b["reward_score"] < max_score(r) for b, r in zip(bad, rows))
 
 
@@ -229,10 +231,14 @@ def test_naive_manager_with_a_reward_model_passes_router_keywords(build_dirs: di
         seen.append(set(kwargs))
         return reward.compute_score(**kwargs)
 
-    manager = get_reward_manager_cls("naive")(cfg, tokenizer, spy, reward_router_address="127.0.0.1:1",
-                                              reward_model_tokenizer=tokenizer)
     data = reward_batch(tokenizer, rows[:3], [r["reward_model"]["ground_truth"] for r in rows[:3]])
-    results = [asyncio.run(manager.run_single(data[i: i + 1])) for i in range(3)]
+
+    async def run() -> list[dict[str, Any]]:
+        manager = get_reward_manager_cls("naive")(cfg, tokenizer, spy, reward_router_address="127.0.0.1:1",
+                                                  reward_model_tokenizer=tokenizer)
+        return [await manager.run_single(data[i: i + 1]) for i in range(3)]
+
+    results = asyncio.run(run())
     assert [r["reward_score"] for r in results] == [max_score(r) for r in rows[:3]]
     assert {"reward_router_address", "reward_model_tokenizer"} <= seen[0]
     assert set(reward.VERL_MANAGER_KWARGS) == seen[0] - {"data_source", "solution_str", "ground_truth", "extra_info"}
@@ -244,9 +250,10 @@ def test_scheduled_variant_follows_global_steps(build_dirs: dict[str, Path], mod
     cfg = recipe_config(build_dirs, model_dir, "+reward.custom_reward_function.reward_kwargs.schedule_reward=true")
     subset = rows[:6]
     truths = [r["reward_model"]["ground_truth"] for r in subset]
-    for global_steps in (0, 40, 149):
-        data = reward_batch(tokenizer, subset, truths, [{"global_steps": global_steps}] * len(subset))
-        formats = [s["reward_extra_info"]["format"] for s in reward_loop_scores(cfg, data)]
+    steps = (0, 40, 149)
+    batches = [reward_batch(tokenizer, subset, truths, [{"global_steps": g}] * len(subset)) for g in steps]
+    for global_steps, scores in zip(steps, reward_loop_scores(cfg, *batches)):
+        formats = [s["reward_extra_info"]["format"] for s in scores]
         assert formats == [bounds(Variant(schedule_reward=True), global_steps + 1).format_max] * len(subset)
 
 
@@ -256,7 +263,7 @@ def test_dapo_does_not_pass_global_steps(build_dirs: dict[str, Path], model_dir:
     cfg = recipe_config(build_dirs, model_dir, "reward.reward_manager.name=dapo",
                         "+reward.custom_reward_function.reward_kwargs.schedule_reward=true")
     data = reward_batch(tokenizer, rows[:2], [r["reward_model"]["ground_truth"] for r in rows[:2]], [{"global_steps": 149}] * 2)
-    formats = [s["reward_extra_info"]["format"] for s in reward_loop_scores(cfg, data)]
+    formats = [s["reward_extra_info"]["format"] for s in reward_loop_scores(cfg, data)[0]]
     assert formats == [bounds(Variant(schedule_reward=True), 1).format_max] * 2
 
 
