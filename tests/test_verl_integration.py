@@ -63,7 +63,8 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, offline_vocab: Path) -> 
 
     folder = save_gpt_oss_tokenizer(tmp_path_factory.mktemp("gpt-oss-tiny"))
     GptOssConfig(num_hidden_layers=1, hidden_size=32, intermediate_size=32, num_attention_heads=2,
-                 num_key_value_heads=1, head_dim=16, num_local_experts=2, vocab_size=201088).save_pretrained(folder)
+                 num_key_value_heads=1, head_dim=16, num_local_experts=2, vocab_size=201088,
+                 architectures=["GptOssForCausalLM"]).save_pretrained(folder)
     return Path(folder)
 
 
@@ -267,6 +268,24 @@ def test_dapo_does_not_pass_global_steps(build_dirs: dict[str, Path], model_dir:
     assert formats == [bounds(Variant(schedule_reward=True), 1).format_max] * 2
 
 
+def test_reward_loop_manager_on_ray(build_dirs: dict[str, Path], model_dir: Path, tokenizer: Any,
+                                    rows: list[dict[str, Any]]) -> None:
+    """verl's RewardLoopManager: Ray actors that load the function themselves (the only Ray start)."""
+    import ray
+    from verl.experimental.reward_loop import RewardLoopManager
+
+    cfg = recipe_config(build_dirs, model_dir)
+    truths = [r["reward_model"]["ground_truth"] for r in rows]
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        out = RewardLoopManager(cfg).compute_rm_score(reward_batch(tokenizer, rows, truths))
+    finally:
+        ray.shutdown()
+    assert out.batch["rm_scores"].sum(dim=1).tolist() == [max_score(r) for r in rows]
+    assert {"score", "format", "correctness", "length"} <= set(out.meta_info["reward_extra_keys"])
+    assert out.non_tensor_batch["correctness"].tolist() == [3.0 if r["answer"]["calls"] else 0.0 for r in rows]
+
+
 @pytest.mark.parametrize("path", ["pkg://rlla_4k_gpt.reward", str(ROOT / "rlla_4k_gpt" / "verl_reward.py")])
 def test_batch_manager_with_compute_score_batch(build_dirs: dict[str, Path], model_dir: Path, tokenizer: Any,
                                                 rows: list[dict[str, Any]], path: str) -> None:
@@ -325,27 +344,34 @@ def test_agent_loop_prompts_are_prompt_text_and_rewards_are_maximal(
     from verl.experimental.reward_loop import RewardLoopWorker
     from verl.utils.dataset.rl_dataset import RLHFDataset, collate_fn
 
-    files = [str(build_dirs["rl"] / "data" / "test-00000-of-00001.parquet"),
-             str(build_dirs["sft"] / "data" / "train-00000-of-00001.parquet")]
+    files = [str(path) for b in ("rl", "sft") for path in sorted((build_dirs[b] / "data").glob("*.parquet"))]
     cfg = recipe_config(build_dirs, model_dir, "+reward.custom_reward_function.reward_kwargs.schedule_reward=true")
     rows = read_build(build_dirs["rl"]) + read_build(build_dirs["sft"])
     expected = [harmony.encode(r["prompt_text"], allowed_special="all") for r in rows]
     replies = {tuple(ids): harmony.encode(r["reward_model"]["ground_truth"], allowed_special="all")
                for ids, r in zip(expected, rows)}
     server = GroundTruthServer(replies, global_steps=40)
-    worker = AgentLoopWorker(cfg, server, reward_loop_worker_handles=[LocalRewardHandle(RewardLoopWorker(cfg))])
     dataset = RLHFDataset(files, tokenizer, cfg.data)
     assert len(dataset) == len(rows)
     batch = DataProto.from_single_dict(collate_fn([dataset[i] for i in range(len(dataset))]))
     batch.meta_info["global_steps"] = 41
-    out = asyncio.run(worker.generate_sequences(batch))
+
+    async def run() -> DataProto:
+        handles = [LocalRewardHandle(RewardLoopWorker(cfg))]
+        return await AgentLoopWorker(cfg, server, reward_loop_worker_handles=handles).generate_sequences(batch)
+
+    out = asyncio.run(run())
 
     prompt_width = out.batch["prompts"].shape[1]
     mask = out.batch["attention_mask"][:, :prompt_width].bool()
     produced = [out.batch["prompts"][i][mask[i]].tolist() for i in range(len(rows))]
     assert produced == expected
     assert [len(ids) for ids in produced] == [r["prompt_tokens"] for r in rows]
-    step_format = bounds(Variant(schedule_reward=True), 41).format_max
+    scores = [max_score(r) for r in rows]
+    step_bounds = bounds(Variant(schedule_reward=True), 41)
+    assert out.batch["rm_scores"].sum(dim=1).tolist() == pytest.approx(
+        [step_bounds.format_max + (step_bounds.correctness_max if s == 4.0 else 0.0) for s in scores])
+    step_format = step_bounds.format_max
     assert out.non_tensor_batch["format"].tolist() == [step_format] * len(rows)
     assert out.non_tensor_batch["correctness"].tolist() == [
         bounds(Variant(schedule_reward=True), 41).correctness_max if r["answer"]["calls"] else 0.0 for r in rows]
