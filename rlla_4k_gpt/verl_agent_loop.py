@@ -36,6 +36,14 @@ def prompt_token_ids(tokenizer: Any, prompt_text: str, limit: int, row: Any = No
     Raises ``ValueError`` (naming the row's ``extra_info.index``) when the prompt is longer than
     ``limit`` (``rollout.prompt_length``): verl would cut its start, system message included.
     Build with ``--max-prompt-tokens`` to flag or drop such rows beforehand.
+
+    Example (a stand-in tokenizer with one id per byte):
+        >>> class Bytes:
+        ...     @staticmethod
+        ...     def encode(text, add_special_tokens=True):
+        ...         return list(text.encode())
+        >>> prompt_token_ids(Bytes, "hi", limit=8)
+        [104, 105]
     """
     if not isinstance(prompt_text, str) or not prompt_text:
         raise ValueError(f"row {row}: prompt_text must be a non-empty string, not {type(prompt_text).__name__}")
