@@ -152,8 +152,10 @@ def test_recipe_composes_against_verls_config(build_dirs: dict[str, Path], model
     row = read_build(build_dirs["rl"])[0]
     gt = row["reward_model"]["ground_truth"]
     assert fn(data_source=row["data_source"], solution_str=gt, ground_truth=gt, extra_info={})["score"] == 4.0
-    command = recipe.command(Path("d"), ["trainer.total_epochs=3"])
+    command = recipe.command(Path("rlla_4k_gpt/rl"), ["trainer.total_epochs=3"])
     assert command[1:3] == ["-m", "verl.trainer.main_ppo"] and command[-1] == "trainer.total_epochs=3"
+    assert "data.train_files=rlla_4k_gpt/rl/train-00000-of-00001.parquet" in command
+    assert "data.val_files=rlla_4k_gpt/rl/test-00000-of-00001.parquet" in command
 
 
 def test_agent_loop_config_file_is_the_modules(build_dirs: dict[str, Path], model_dir: Path) -> None:
@@ -258,10 +260,11 @@ def test_scheduled_variant_follows_global_steps(build_dirs: dict[str, Path], mod
         assert formats == [bounds(Variant(schedule_reward=True), global_steps + 1).format_max] * len(subset)
 
 
-def test_dapo_does_not_pass_global_steps(build_dirs: dict[str, Path], model_dir: Path, tokenizer: Any,
-                                         rows: list[dict[str, Any]]) -> None:
-    """Why the docs name naive for scheduled variants: dapo drops tool_extra_fields (step 1)."""
-    cfg = recipe_config(build_dirs, model_dir, "reward.reward_manager.name=dapo",
+@pytest.mark.parametrize("manager", ["dapo", "gdpo"])
+def test_dapo_and_gdpo_do_not_pass_global_steps(build_dirs: dict[str, Path], model_dir: Path, tokenizer: Any,
+                                                rows: list[dict[str, Any]], manager: str) -> None:
+    """Why the docs name naive for scheduled variants: dapo and gdpo drop tool_extra_fields (step 1)."""
+    cfg = recipe_config(build_dirs, model_dir, f"reward.reward_manager.name={manager}",
                         "+reward.custom_reward_function.reward_kwargs.schedule_reward=true")
     data = reward_batch(tokenizer, rows[:2], [r["reward_model"]["ground_truth"] for r in rows[:2]], [{"global_steps": 149}] * 2)
     formats = [s["reward_extra_info"]["format"] for s in reward_loop_scores(cfg, data)[0]]
@@ -367,6 +370,8 @@ def test_agent_loop_prompts_are_prompt_text_and_rewards_are_maximal(
     produced = [out.batch["prompts"][i][mask[i]].tolist() for i in range(len(rows))]
     assert produced == expected
     assert [len(ids) for ids in produced] == [r["prompt_tokens"] for r in rows]
+    # the recipe's docstring quotes these: every fixture row fits its 2,048/1,024 limits
+    assert (max(map(len, expected)), max(map(len, replies.values()))) == (1651, 918)
     scores = [max_score(r) for r in rows]
     step_bounds = bounds(Variant(schedule_reward=True), 41)
     assert out.batch["rm_scores"].sum(dim=1).tolist() == pytest.approx(

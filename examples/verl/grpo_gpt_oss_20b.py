@@ -12,8 +12,9 @@ recipe sets, and why (docs/reward.md, "verl", has the details):
   harmony prompt with the tool declarations, instead of rendering ``prompt`` without tools;
 * the reward: ``reward.custom_reward_function`` with ``pkg://rlla_4k_gpt.reward`` and the naive
   reward-loop manager, which hands the rollout's ``global_steps`` to the scheduled variants;
-* lengths: 2,048 prompt and 1,024 response tokens, ToolRL's; the fixture builds' longest prompt
-  is 1,651 tokens and longest ground truth 918 (``rlla-4k-gpt stats``);
+* lengths: 2,048 prompt and 1,024 response tokens, ToolRL's; in the fixture builds (ToolRL's
+  80-row test split and 300 SFT rows) the longest prompt has 1,651 tokens and the longest ground
+  truth 918 (``rlla-4k-gpt stats``);
 * stop tokens: vLLM is started with ``generation_config=vllm``, so it stops only at the
   tokenizer's EOS ``<|return|>`` and not at ``<|call|>`` from gpt-oss's generation config: a
   rollout can then hold every call of a multi-call ground truth.
@@ -36,8 +37,8 @@ AGENT_LOOP_CONFIG = Path(rlla_4k_gpt.__file__).resolve().parent / "data" / "verl
 
 
 def recipe_overrides(train_files: str, val_files: str, model: str = MODEL) -> list[str]:
-    """The Hydra overrides of the recipe for ``verl.trainer.main_ppo`` (no ``+``-free typo passes:
-    CI composes them against verl's own ``ppo_trainer`` config)."""
+    """The recipe's Hydra overrides for ``verl.trainer.main_ppo``; CI composes them against
+    verl's own ``ppo_trainer`` config, so a renamed key fails there."""
     return [
         "algorithm.adv_estimator=grpo",
         f"data.train_files={train_files}",
