@@ -14,6 +14,8 @@ import asyncio
 import copy
 import importlib.util
 import pickle
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -167,6 +169,9 @@ def test_agent_loop_config_file_is_the_modules(build_dirs: dict[str, Path], mode
     (entry,) = OmegaConf.load(verl_agent_loop.CONFIG_PATH)
     assert entry.name == verl_agent_loop.AGENT_NAME
     assert entry._target_ == "rlla_4k_gpt.verl_agent_loop.PromptTextAgentLoop"
+    printed = subprocess.run([sys.executable, "-m", "rlla_4k_gpt.verl_agent_loop"], capture_output=True,
+                             text=True, check=True).stdout  # the docs' $(python -m rlla_4k_gpt.verl_agent_loop)
+    assert printed == f"{verl_agent_loop.CONFIG_PATH}\n"
 
 
 @pytest.mark.parametrize("override", [
@@ -198,6 +203,14 @@ def test_pkg_form_pickles_and_file_form_needs_cloudpickle(build_dirs: dict[str, 
         pickle.dumps(by_file)
     gt = read_build(build_dirs["rl"])[0]["reward_model"]["ground_truth"]
     assert cloudpickle.loads(cloudpickle.dumps(by_file))("rlla_gpt", gt, gt, {})["score"] == 4.0
+
+
+def test_variant_name_through_reward_kwargs(build_dirs: dict[str, Path], model_dir: Path) -> None:
+    cfg = recipe_config(build_dirs, model_dir, "+reward.custom_reward_function.reward_kwargs.variant=withlength+schedulereward")
+    gt = read_build(build_dirs["rl"])[0]["reward_model"]["ground_truth"]
+    got = get_custom_reward_fn(cfg)(data_source="rlla_gpt", solution_str=gt, ground_truth=gt, extra_info={"global_steps": 9})
+    assert got == reward.compute_score("rlla_gpt", gt, gt, step=10, with_length=True, schedule_reward=True)
+    assert got != reward.compute_score("rlla_gpt", gt, gt, step=10, variant="default")
 
 
 def test_misspelt_variant_option_raises(build_dirs: dict[str, Path], model_dir: Path) -> None:
