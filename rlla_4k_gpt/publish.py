@@ -377,6 +377,18 @@ def skipped_section(reports: Mapping[str, Mapping[str, Any]], limit: int = TABLE
     return "\n".join(lines)
 
 
+def sources_section(reports: Mapping[str, Mapping[str, Any]]) -> str:
+    """A table of every build's input files: origin, size and sha256 (from the build reports)."""
+    sources = [(c, s) for c, r in reports.items() for s in r.get("sources") or []]
+    if not sources:
+        return "The build reports record no sources."
+    lines = ["| config | split | source | bytes | sha256 |", "|---|---|---|---|---|"]
+    lines += [f"| `{c}` | {s.get('split', '')} | {_md(s.get('origin') or s.get('file', ''))} | "
+              f"{s['size']:,} | `{s['sha256']}` |" if "sha256" in s else
+              f"| `{c}` | {s.get('split', '')} | {_md(s.get('file', ''))} | | (not recorded) |" for c, s in sources]
+    return "\n".join(lines)
+
+
 def example_row(builds: Sequence[Build]) -> tuple[str, dict[str, Any]]:
     """A real built row for the card: the shortest prompt with a call, from ``rl`` when pushed."""
     import pyarrow.parquet as pq
@@ -469,6 +481,7 @@ def card_values(builds: Sequence[Build], reports: Mapping[str, Mapping[str, Any]
         "configs": ", ".join(f"`{c}`" for c in reports),
         "reasoning_effort": ", ".join(efforts),
         "counts_table": counts_table(reports),
+        "sources": sources_section(reports),
         "example_where": f"{where} row {row['extra_info']['index']}",
         "example": row["prompt_text"] + row["reward_model"]["ground_truth"],
         "multi_call_rows": multi_call_rows(builds),
