@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -297,27 +296,6 @@ def test_dropped_hub_connection_is_one_line(hangup_server: str, build_dirs: dict
                                             tmp_path: Path) -> None:
     env = hub_env(hangup_server, tmp_path / "home")
     assert_one_error(cli(*push_args(build_dirs["rl"], metric_dir), env=env), "did not answer", "cannot connect")
-
-
-@pytest.fixture()
-def file_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """Serve ``tmp_path/www`` on 127.0.0.1."""
-    root = tmp_path / "www"
-    root.mkdir()
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, directory=str(root), **kwargs)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.mark.parametrize("where", ["refused", "missing"])
