@@ -72,12 +72,15 @@ __all__ = [
     "bounds",
     "compute_score",
     "decode_token_ids",
+    "environment_variant",
     "messages_to_harmony",
     "parse_completion",
     "parse_ground_truth",
+    "reload_environment",
     "resolve_variant",
     "score_batch",
     "toolrl_reward",
+    "trim_trailing_specials",
     "typed_equal",
     "variant_from_name",
 ]
@@ -317,8 +320,9 @@ def resolve_variant(
 ) -> Variant:
     """The variant to use: ``variant`` (or ToolRL's environment variables), then explicit flags.
 
-    With ``variant=None`` the switches come from ``environ`` (default :data:`os.environ`), read
-    now, ToolRL-style (``"1"`` is on). Keyword flags that are not ``None`` take precedence.
+    With ``variant=None`` the switches come from ``environ``, read now, ToolRL-style (``"1"`` is
+    on); without ``environ``, from :func:`environment_variant` (``os.environ`` as read once per
+    process). Keyword flags that are not ``None`` take precedence.
 
     Example:
         >>> resolve_variant(environ={"WITHLENGTH": "1"}).with_length
@@ -329,7 +333,7 @@ def resolve_variant(
     if isinstance(variant, str):
         base = variant_from_name(variant)
     elif variant is None:
-        base = _env_variant(_env_switches(os.environ if environ is None else environ))
+        base = environment_variant() if environ is None else _env_variant(_env_switches(environ))
     else:
         base = variant
     if not flags:
@@ -341,25 +345,48 @@ def resolve_variant(
     return replace(base, **overrides) if overrides else base
 
 
-_ENV_KEYS_POSIX = tuple(name.encode() for name in ENV_VARS.values())
-
-
 def _env_switches(environ: Mapping[str, str]) -> tuple[bool, ...]:
-    """ToolRL's switches as read now (``"1"`` is on), in :data:`ENV_VARS` order.
-
-    ``os.environ.get`` costs about a microsecond per missing name, a lot at 60k scores/s, so on
-    POSIX the live byte mapping behind ``os.environ`` (updated by every assignment to it) is read
-    directly; any other mapping goes through ``.get``.
-    """
-    data = getattr(environ, "_data", None) if environ is os.environ and os.name == "posix" else None
-    if isinstance(data, dict):
-        return tuple(data.get(key) == b"1" for key in _ENV_KEYS_POSIX)
+    """ToolRL's switches in ``environ`` (``"1"`` is on), in :data:`ENV_VARS` order."""
     return tuple(environ.get(name) == "1" for name in ENV_VARS.values())
 
 
 @lru_cache(maxsize=256)
 def _env_variant(switches: tuple[bool, ...]) -> Variant:
     return Variant(**dict(zip(ENV_VARS, switches)))
+
+
+_ENVIRONMENT: list[Variant] = []  # the process's variant from os.environ, once read
+
+
+def environment_variant(reload: bool = False) -> Variant:
+    """ToolRL's variant from ``os.environ``, read at the first call in this process and kept.
+
+    Reading eight variables on every score costs about a quarter of the reward's time, and
+    trainers set them before their workers start. After changing them in a running process, call
+    ``environment_variant(reload=True)`` (or :func:`reload_environment`).
+
+    Example:
+        >>> import os
+        >>> os.environ["WITHLENGTH"] = "1"
+        >>> environment_variant(reload=True).with_length
+        True
+        >>> del os.environ["WITHLENGTH"]
+        >>> environment_variant(reload=True).with_length
+        False
+    """
+    if reload or not _ENVIRONMENT:
+        _ENVIRONMENT[:] = [_env_variant(_env_switches(os.environ))]
+    return _ENVIRONMENT[0]
+
+
+def reload_environment() -> Variant:
+    """Re-read ToolRL's environment variables (see :func:`environment_variant`).
+
+    Example:
+        >>> reload_environment() == environment_variant()
+        True
+    """
+    return environment_variant(reload=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,6 +518,60 @@ def _parse_special(text: str) -> _Parsed:
         last = max(i for i, row in enumerate(rows) if row[0] == FOREIGN)
         return _Parsed(rows[last + 1 :], False, False)
     return _Parsed(rows, junk, False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Trailing special tokens (one score per completion, whatever the form)
+# ---------------------------------------------------------------------------------------------
+
+_STOP_TOKEN = re.compile(r"<\|(?:end|call|return)\|>")
+# The trailing run, read on the reversed text: special tokens (any <|name|>) and whitespace.
+_REVERSED_RUN = re.compile(r"(?:\s*>\|[A-Za-z0-9_]{1,64}\|<)+\s*")
+_SYNTAX_TOKENS = frozenset((START, END, MESSAGE, CHANNEL, CONSTRAIN, CALL_TOKEN, RETURN))
+_ANY_SPECIAL = re.compile(r"<\|[A-Za-z0-9_]{1,64}\|>")
+_TAIL_WINDOW = 4096
+
+
+def _trailing_run_start(text: str) -> int:
+    """Where the run of special tokens and whitespace at the end of ``text`` begins."""
+    window = text[-_TAIL_WINDOW:][::-1]
+    found = _REVERSED_RUN.match(window)
+    if found is None:
+        return len(text)
+    if found.end() == len(window) and len(window) < len(text):  # the run may go on: read it all
+        found = _REVERSED_RUN.match(text[::-1])
+    return len(text) - found.end()
+
+
+def _drop_filler(token: re.Match[str]) -> str:
+    return token.group() if token.group() in _SYNTAX_TOKENS else ""
+
+
+def trim_trailing_specials(text: str) -> str:
+    """``text`` without the special tokens that cannot change its meaning at its very end.
+
+    The rule (docs/reward.md, "Trailing special tokens"): look at the run of special tokens (and
+    whitespace) after the completion's last ordinary text. If it holds a stop token
+    (``<|end|>``, ``<|call|>``, ``<|return|>``), the completion ends with the first one and
+    everything after it (padding, ``<|endoftext|>``, repeated stops, a dangling ``<|start|>``) is
+    dropped. Without a stop, only the filler tokens (anything but harmony's message syntax:
+    ``<|endoftext|>``, ``<|startoftext|>``, ``<|endofprompt|>``, reserved tokens) are dropped.
+    Text decoded with ``skip_special_tokens=True`` has lost all of these, so token ids, harmony
+    text and stripped text of one completion score the same.
+
+    Example:
+        >>> trim_trailing_specials('{"a": 1}<|call|><|endoftext|><|call|><|start|>')
+        '{"a": 1}<|call|>'
+        >>> trim_trailing_specials('{"a": 1}<|endoftext|><|endoftext|>')
+        '{"a": 1}'
+    """
+    start = _trailing_run_start(text)
+    if start == len(text):
+        return text
+    stop = _STOP_TOKEN.search(text, start)
+    if stop is not None:
+        return text[: stop.end()]
+    return text[:start] + _ANY_SPECIAL.sub(_drop_filler, text[start:])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -651,6 +732,8 @@ def _parse(completion: Completion, decoder: TokenDecoder | None = None) -> _Pars
     """:func:`parse_completion` with the messages as rows."""
     if not isinstance(completion, str):
         completion = _completion_text(completion, decoder)
+    if completion.endswith(">") or completion[-1:].isspace():
+        completion = trim_trailing_specials(completion)
     if MESSAGE in completion:
         return _parse_special(completion)
     return _parse_stripped(completion)
@@ -1078,7 +1161,8 @@ def toolrl_reward(
         completion: harmony text (any form), stripped text, token ids, or chat-message dicts.
         ground_truth: the dataset's ``reward_model.ground_truth`` (or datatrove style).
         step: training step for the scheduled variants (default 1, as ToolRL's ``compute_score``).
-        variant: a :class:`Variant` or config name; ``None`` reads ToolRL's environment variables.
+        variant: a :class:`Variant` or config name; ``None``: ToolRL's environment variables
+            (read once per process, see :func:`environment_variant`).
         decoder: turns token ids into text with special tokens kept.
         **flags: :class:`Variant` switches that override the above (``with_length=True``...).
 
@@ -1090,7 +1174,14 @@ def toolrl_reward(
         1.5
     """
     truth = _truth(ground_truth)
-    chosen = variant if (not flags and type(variant) is Variant) else resolve_variant(variant, **flags)
+    if flags:
+        chosen = resolve_variant(variant, **flags)
+    elif type(variant) is Variant:
+        chosen = variant
+    elif variant is None:
+        chosen = _ENVIRONMENT[0] if _ENVIRONMENT else environment_variant()
+    else:
+        chosen = resolve_variant(variant)
     b = bounds(chosen, 1 if step is None else step)
     try:
         parsed = _parse(completion, decoder)

@@ -44,6 +44,7 @@ def test_step_from_keyword_or_extra_info() -> None:
 
 def test_environment_and_keyword_variants(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORRECTMAX1", "1")
+    reward.reload_environment()
     assert reward.compute_score("rlla_gpt", GT, GT)["correctness"] == 1.0
     assert reward.compute_score("rlla_gpt", GT, GT, correct_max1=False)["correctness"] == 3.0
     assert reward.compute_score("rlla_gpt", GT, GT, variant="default")["correctness"] == 3.0
