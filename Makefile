@@ -4,7 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 # Extra venvs (tests/ci/NAME.txt), each running its own test files; see tests/ci/README.md.
-SUITES :=
+SUITES := trl
+
+# TRL 1.16 (GRPOTrainer on CPU, the recipe in examples/trl/).
+TESTS_trl := tests/test_trl.py
 
 .PHONY: demo test test-core bench bench-reward clean
 
