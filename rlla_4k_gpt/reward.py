@@ -115,6 +115,27 @@ def _completion_inputs(
     return [list(ids) for ids in completion_ids]
 
 
+class _BatchMemo:
+    """The last batch's results. TRL calls every reward function on the same batch, so the
+    component functions (format, correctness, length) score it once between them."""
+
+    key: tuple[Any, ...] | None = None
+    results: list[RewardResult] = []
+
+
+_LAST_BATCH = _BatchMemo()
+
+
+def _batch_key(inputs: list[Any], truths: list[str], step: Any, variant: Variant, tokenizer_id: int) -> tuple[Any, ...] | None:
+    """A hashable key of one batch's inputs (``None`` for chat-message completions)."""
+    key = (tuple(tuple(x) if isinstance(x, list) else x for x in inputs), tuple(truths), step, variant, tokenizer_id)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def make_trl_reward_func(
     component: str = "score",
     *,
@@ -133,7 +154,9 @@ def make_trl_reward_func(
             o200k vocabulary is used if present, else the decoded ``completions`` text.
         **flags: :class:`Variant` switches overriding ``variant``.
 
-    The step for the scheduled variants is ``step=`` or ``trainer_state.global_step``.
+    The step for the scheduled variants is ``step=`` or ``trainer_state.global_step``. The last
+    batch's scores are kept, so the component functions TRL calls one after the other on the same
+    batch score it once.
 
     Example:
         >>> reward = make_trl_reward_func("format", variant="default")
@@ -156,11 +179,14 @@ def make_trl_reward_func(
         inputs = _completion_inputs(completions, kwargs.get("completion_ids"), decoder)
         step = _trl_step(kwargs)
         chosen = resolve_variant(variant, **flags)
-        results = [
-            toolrl_reward(completion, truth, step=step, variant=chosen, decoder=decoder)
-            for completion, truth in zip(inputs, truths)
-        ]
-        return [getattr(result, component) for result in results]
+        key = _batch_key(inputs, truths, step, chosen, id(tokenizer))
+        if key is None or key != _LAST_BATCH.key:
+            results = [
+                toolrl_reward(completion, truth, step=step, variant=chosen, decoder=decoder)
+                for completion, truth in zip(inputs, truths)
+            ]
+            _LAST_BATCH.key, _LAST_BATCH.results = key, results
+        return [getattr(result, component) for result in _LAST_BATCH.results]
 
     reward_func.__name__ = "toolrl_reward" if component == "score" else f"toolrl_{component}"
     reward_func.__qualname__ = reward_func.__name__
