@@ -116,24 +116,27 @@ def _completion_inputs(
 
 
 class _BatchMemo:
-    """The last batch's results. TRL calls every reward function on the same batch, so the
-    component functions (format, correctness, length) score it once between them."""
+    """The last batch's inputs and results. TRL calls every reward function with the same
+    batch objects, so the component functions (format, correctness, length) score it once."""
 
-    key: tuple[Any, ...] | None = None
+    sources: tuple[Sequence[Any] | None, ...] = ()
+    settings: tuple[Any, ...] = ()
     results: list[RewardResult] = []
 
 
 _LAST_BATCH = _BatchMemo()
 
 
-def _batch_key(inputs: list[Any], truths: list[str], step: Any, variant: Variant, tokenizer_id: int) -> tuple[Any, ...] | None:
-    """A hashable key of one batch's inputs (``None`` for chat-message completions)."""
-    key = (tuple(tuple(x) if isinstance(x, list) else x for x in inputs), tuple(truths), step, variant, tokenizer_id)
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
+def _same_items(a: Sequence[Any] | None, b: Sequence[Any] | None) -> bool:
+    """The same elements, by identity (TRL passes each function the very same objects)."""
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+def _memo_hit(sources: tuple[Sequence[Any] | None, ...], settings: tuple[Any, ...]) -> bool:
+    memo = _LAST_BATCH
+    return memo.settings == settings and all(_same_items(a, b) for a, b in zip(memo.sources, sources))
 
 
 def make_trl_reward_func(
@@ -176,16 +179,17 @@ def make_trl_reward_func(
 
     def reward_func(prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any) -> list[float]:
         truths = _ground_truths(kwargs, len(completions))
-        inputs = _completion_inputs(completions, kwargs.get("completion_ids"), decoder)
         step = _trl_step(kwargs)
         chosen = resolve_variant(variant, **flags)
-        key = _batch_key(inputs, truths, step, chosen, id(tokenizer))
-        if key is None or key != _LAST_BATCH.key:
-            results = [
+        sources = (completions, kwargs.get("completion_ids"), truths)
+        settings = (step, chosen, id(tokenizer))
+        if not _memo_hit(sources, settings):
+            inputs = _completion_inputs(completions, sources[1], decoder)
+            _LAST_BATCH.results = [
                 toolrl_reward(completion, truth, step=step, variant=chosen, decoder=decoder)
                 for completion, truth in zip(inputs, truths)
             ]
-            _LAST_BATCH.key, _LAST_BATCH.results = key, results
+            _LAST_BATCH.sources, _LAST_BATCH.settings = tuple(list(x) if x is not None else None for x in sources), settings
         return [getattr(result, component) for result in _LAST_BATCH.results]
 
     reward_func.__name__ = "toolrl_reward" if component == "score" else f"toolrl_{component}"

@@ -236,7 +236,8 @@ class RewardResult(NamedTuple):
             >>> RewardResult(4.0, 1.0, 3.0, 0.0).as_dict()
             {'score': 4.0, 'format': 1.0, 'correctness': 3.0, 'length': 0.0}
         """
-        return {"score": self.score, "format": self.format, "correctness": self.correctness, "length": self.length}
+        score, fmt, correctness, length = self
+        return {"score": score, "format": fmt, "correctness": correctness, "length": length}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1173,7 +1174,6 @@ def toolrl_reward(
         >>> toolrl_reward(pred, gt, variant="default").correctness  # (1 + 1 + 1) of 4 → 6 * 3/4 - 3
         1.5
     """
-    truth = _truth(ground_truth)
     if flags:
         chosen = resolve_variant(variant, **flags)
     elif type(variant) is Variant:
@@ -1182,6 +1182,12 @@ def toolrl_reward(
         chosen = _ENVIRONMENT[0] if _ENVIRONMENT else environment_variant()
     else:
         chosen = resolve_variant(variant)
+    return _score(completion, ground_truth, step, chosen, decoder)
+
+
+def _score(completion: Completion, ground_truth: str, step: float | None, chosen: Variant, decoder: TokenDecoder | None) -> RewardResult:
+    """:func:`toolrl_reward` with the variant resolved (the entry points' shared hot path)."""
+    truth = _truth(ground_truth)
     b = bounds(chosen, 1 if step is None else step)
     try:
         parsed = _parse(completion, decoder)
@@ -1231,12 +1237,15 @@ def compute_score(
         >>> compute_score("rlla_gpt", "analysisx assistantfinalHi", gt)["score"]
         1.0
     """
-    step = kwargs.pop("step", None)
-    if step is None and isinstance(extra_info, Mapping):
+    if kwargs:
+        step, variant, decoder = kwargs.pop("step", None), kwargs.pop("variant", None), kwargs.pop("decoder", None)
+        chosen = resolve_variant(variant, **kwargs)
+    else:  # verl's usual call: the hot path, kept lean (the bench holds it within 10% of the core)
+        step = decoder = None
+        chosen = _ENVIRONMENT[0] if _ENVIRONMENT else environment_variant()
+    if step is None and extra_info is not None and (type(extra_info) is dict or isinstance(extra_info, Mapping)):
         step = extra_info.get("step")
-    variant = kwargs.pop("variant", None)
-    decoder = kwargs.pop("decoder", None)
-    if isinstance(solution_str, (bytes, bytearray)):
+    if type(solution_str) is not str and isinstance(solution_str, (bytes, bytearray)):
         solution_str = bytes(solution_str).decode("utf-8", errors="replace")
-    result = toolrl_reward(solution_str, ground_truth, step=step, variant=variant, decoder=decoder, **kwargs)
-    return result.as_dict()
+    score, fmt, correctness, length = _score(solution_str, ground_truth, step, chosen, decoder)
+    return {"score": score, "format": fmt, "correctness": correctness, "length": length}

@@ -247,3 +247,15 @@ def test_every_fixture_row_scores_the_maximum_as_trl_decodes_it(tokenizer: Any, 
         assert func(completions=completions, completion_ids=completion_ids, **common) == want
         assert func(completions=completions, **common) == want
     assert len(built_rows) >= 370
+
+
+def test_docs_and_card_show_the_recipe_wiring() -> None:
+    stop_line = f"model.generation_config.eos_token_id = {list(recipe.STOP_TOKEN_IDS)}"
+    rename = 'remove_columns("prompt").rename_column("prompt_text", "prompt")'
+    rewards = 'make_trl_reward_func(c, tokenizer=tokenizer) for c in ("format", "correctness", "length")'
+    for doc in ("docs/reward.md", "dataset_card.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        assert stop_line in text and rename in text and rewards in text, doc
+    source = (ROOT / "examples" / "trl" / "grpo_gpt_oss_20b.py").read_text(encoding="utf-8")
+    assert rename in source and recipe.COMPONENTS == ("format", "correctness", "length")
+    assert "examples/trl/grpo_gpt_oss_20b.py" in (ROOT / "README.md").read_text(encoding="utf-8")

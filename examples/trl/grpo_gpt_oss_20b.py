@@ -45,9 +45,10 @@ COMPONENTS = ("format", "correctness", "length")
 
 
 def load_train_dataset(data: str | Path, max_prompt_tokens: int = MAX_PROMPT_TOKENS) -> Any:
-    """The built parquet files as TRL rows: ``prompt`` (the harmony ``prompt_text``), ``reward_model``.
+    """The built parquet files for TRL: ``prompt_text`` (the harmony prompt) becomes ``prompt``.
 
-    Rows whose ``prompt_tokens`` exceed ``max_prompt_tokens`` are left out (and counted).
+    Rows whose ``prompt_tokens`` exceed ``max_prompt_tokens`` are left out, and counted. The other
+    columns stay: TRL hands them to the reward functions (``reward_model`` holds the ground truth).
     """
     from datasets import load_dataset
 
@@ -58,9 +59,7 @@ def load_train_dataset(data: str | Path, max_prompt_tokens: int = MAX_PROMPT_TOK
     kept = dataset.filter(lambda row: row["prompt_tokens"] <= max_prompt_tokens)
     if len(kept) < len(dataset):
         print(f"left out {len(dataset) - len(kept)} of {len(dataset)} rows over {max_prompt_tokens} prompt tokens")
-    keep = ["prompt_text", "reward_model"]
-    kept = kept.remove_columns([c for c in kept.column_names if c not in keep])
-    return kept.rename_column("prompt_text", "prompt")
+    return kept.remove_columns("prompt").rename_column("prompt_text", "prompt")
 
 
 def reward_functions(tokenizer: Any, variant: str | None = None) -> list[Callable[..., list[float]]]:
