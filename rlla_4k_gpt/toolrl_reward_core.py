@@ -41,6 +41,7 @@ import gzip
 import heapq
 import importlib.util
 import json
+import logging
 import operator
 import os
 import re
@@ -70,7 +71,9 @@ __all__ = [
     "TOOLRL_CITATION",
     "Variant",
     "bounds",
+    "VERL_MANAGER_KWARGS",
     "compute_score",
+    "compute_score_batch",
     "decode_token_ids",
     "environment_variant",
     "messages_to_harmony",
@@ -83,6 +86,7 @@ __all__ = [
     "trim_trailing_specials",
     "typed_equal",
     "variant_from_name",
+    "verl_step",
 ]
 
 # The one copy of ToolRL's citation (the builder, the dataset card and the metric card use it).
@@ -1223,29 +1227,122 @@ def score_batch(
     return [toolrl_reward(c, g, step=s, variant=chosen) for c, g, s in zip(completions, ground_truths, steps)]
 
 
+#: Keyword arguments verl's reward managers add to every call, which carry nothing for this reward
+#: and are ignored (verl 0.9.1: the reward-loop managers naive, dapo, gdpo, rate_limited and remote
+#: pass both when a reward model is configured). Any other unknown keyword still raises.
+VERL_MANAGER_KWARGS: tuple[str, ...] = ("reward_router_address", "reward_model_tokenizer")
+_SCHEDULED = ("schedule_reward", "schedule_length", "max1_step30_max3")
+_warned_no_step = False
+
+
+def verl_step(step: float | None, extra_info: Mapping[str, Any] | None) -> float | None:
+    """The training step verl's reward call stands for: ``step=``, else ``extra_info["step"]``,
+    else ``extra_info["global_steps"] + 1``, else ``None`` (step 1).
+
+    verl 0.9's rollout servers report as ``global_steps`` the step of the weights they generate
+    with; in the synchronous trainer that is the trainer step minus one (the weights of step ``n``
+    are pushed after step ``n`` is trained), hence the ``+ 1``.
+
+    Example:
+        >>> verl_step(None, {"global_steps": 0}), verl_step(None, {"step": 7, "global_steps": 0}), verl_step(3, {"step": 7})
+        (1, 7, 3)
+    """
+    if step is not None:
+        return step
+    if type(extra_info) is not dict and not isinstance(extra_info, Mapping):
+        return None
+    found = extra_info.get("step")
+    if found is not None:
+        return found
+    steps = extra_info.get("global_steps")
+    if steps is None:
+        return None
+    try:
+        return operator.index(steps) + 1
+    except TypeError:
+        raise ValueError(f"extra_info['global_steps'] must be an integer, not {steps!r}") from None
+
+
+def _warn_once_without_step(variant: Variant) -> None:
+    global _warned_no_step
+    if _warned_no_step or not any(getattr(variant, name) for name in _SCHEDULED):
+        return
+    _warned_no_step = True
+    logging.getLogger(__name__).warning(
+        "scheduled reward variant without a step (no step=, extra_info['step'] or "
+        "extra_info['global_steps']): scoring at step 1; see docs/reward.md, 'The step'"
+    )
+
+
 def compute_score(
-    data_source: Any, solution_str: Completion, ground_truth: str, extra_info: Mapping[str, Any] | None = None, **kwargs: Any
+    data_source: Any,
+    solution_str: Completion,
+    ground_truth: str,
+    extra_info: Mapping[str, Any] | None = None,
+    *,
+    step: float | None = None,
+    variant: Variant | str | None = None,
+    decoder: TokenDecoder | None = None,
+    **kwargs: Any,
 ) -> dict[str, float]:
     """verl's reward-function signature; returns ``{"score", "format", "correctness", "length"}``.
 
-    The step is ``step=`` or ``extra_info["step"]`` (default 1, like ToolRL). Other keyword
-    arguments are :class:`Variant` switches (``with_length=True``...) or ``variant="name"``;
-    unset switches come from ToolRL's environment variables.
+    The step is ``step=``, else ``extra_info["step"]``, else ``extra_info["global_steps"] + 1``
+    (see :func:`verl_step`), else 1 like ToolRL. Other keyword arguments are :class:`Variant`
+    switches (``with_length=True``...) or ``variant="name"``; unset switches come from ToolRL's
+    environment variables. The keywords in :data:`VERL_MANAGER_KWARGS` are ignored; any other
+    unknown keyword raises ``TypeError``.
 
     Example:
         >>> gt = '<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>Hi<|return|>'
         >>> compute_score("rlla_gpt", "analysisx assistantfinalHi", gt)["score"]
         1.0
+        >>> compute_score("rlla_gpt", gt, gt, {"global_steps": 0}, schedule_reward=True)["format"]  # step 1
+        1.9933333333333334
     """
     if kwargs:
-        step, variant, decoder = kwargs.pop("step", None), kwargs.pop("variant", None), kwargs.pop("decoder", None)
+        for name in VERL_MANAGER_KWARGS:
+            kwargs.pop(name, None)
+    if kwargs or variant is not None:
         chosen = resolve_variant(variant, **kwargs)
     else:  # verl's usual call: the hot path, kept lean (the bench holds it within 10% of the core)
-        step = decoder = None
         chosen = _ENVIRONMENT[0] if _ENVIRONMENT else environment_variant()
-    if step is None and extra_info is not None and (type(extra_info) is dict or isinstance(extra_info, Mapping)):
-        step = extra_info.get("step")
+    step = verl_step(step, extra_info)
+    if step is None and not _warned_no_step and (chosen.schedule_reward or chosen.schedule_length or chosen.max1_step30_max3):
+        _warn_once_without_step(chosen)
     if type(solution_str) is not str and isinstance(solution_str, (bytes, bytearray)):
         solution_str = bytes(solution_str).decode("utf-8", errors="replace")
     score, fmt, correctness, length = _score(solution_str, ground_truth, step, chosen, decoder)
     return {"score": score, "format": fmt, "correctness": correctness, "length": length}
+
+
+def compute_score_batch(
+    data_sources: Sequence[Any],
+    solution_strs: Sequence[Completion],
+    ground_truths: Sequence[str],
+    extra_infos: Sequence[Mapping[str, Any] | None] | None = None,
+    **kwargs: Any,
+) -> list[dict[str, float]]:
+    """:func:`compute_score` over aligned lists: the signature of verl's batch reward manager.
+
+    Keyword arguments are those of :func:`compute_score` and apply to every item.
+
+    Example:
+        >>> gt = '<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>Hi<|return|>'
+        >>> [r["score"] for r in compute_score_batch(["rlla_gpt"] * 2, [gt, "garbage"], [gt, gt], variant="default")]
+        [1.0, 0.0]
+    """
+    count = len(solution_strs)
+    if len(ground_truths) != count or len(data_sources) != count:
+        raise ValueError(f"{count} solutions, {len(ground_truths)} ground truths, {len(data_sources)} data sources")
+    infos = [None] * count if extra_infos is None else list(extra_infos)
+    if len(infos) != count:
+        raise ValueError(f"{len(infos)} extra_infos for {count} solutions")
+    step = kwargs.pop("step", None)
+    for name in VERL_MANAGER_KWARGS:
+        kwargs.pop(name, None)
+    variant = resolve_variant(kwargs.pop("variant", None), **kwargs)
+    return [
+        compute_score(source, solution, truth, info, step=step, variant=variant)
+        for source, solution, truth, info in zip(data_sources, solution_strs, ground_truths, infos)
+    ]

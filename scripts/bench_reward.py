@@ -42,7 +42,7 @@ SPECIAL = re.compile(r"<\|[a-z]+\|>")
 MB = 1 << 20
 ROUNDS = 10  # alternating rounds per entry-point ratio
 CLOCK = time.process_time  # throughput in CPU time of this process: other jobs on the machine do not count
-EXTRA = {"split": "train", "index": 0, "tools_kwargs": {}}  # what verl passes as extra_info
+EXTRA = {"split": "train", "index": 0, "tools_kwargs": {}, "global_steps": 4}  # like verl 0.9's extra_info
 
 
 def words(rng: random.Random, n: int) -> str:
