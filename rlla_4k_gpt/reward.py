@@ -40,12 +40,15 @@ from .toolrl_reward_core import (
     compute_score,
     compute_score_batch,
     decode_token_ids,
+    environment_variant,
     messages_to_harmony,
     parse_completion,
     parse_ground_truth,
+    reload_environment,
     resolve_variant,
     score_batch,
     toolrl_reward,
+    trim_trailing_specials,
     typed_equal,
     variant_from_name,
     verl_step,
@@ -66,16 +69,19 @@ __all__ = [
     "compute_score_batch",
     "correctness_reward_func",
     "decode_token_ids",
+    "environment_variant",
     "format_reward_func",
     "length_reward_func",
     "make_trl_reward_func",
     "messages_to_harmony",
     "parse_completion",
     "parse_ground_truth",
+    "reload_environment",
     "resolve_variant",
     "score_batch",
     "toolrl_reward",
     "toolrl_reward_func",
+    "trim_trailing_specials",
     "typed_equal",
     "variant_from_name",
     "verl_step",
@@ -116,6 +122,30 @@ def _completion_inputs(
     return [list(ids) for ids in completion_ids]
 
 
+class _BatchMemo:
+    """The last batch's inputs and results. TRL calls every reward function with the same
+    batch objects, so the component functions (format, correctness, length) score it once."""
+
+    sources: tuple[Sequence[Any] | None, ...] = ()
+    settings: tuple[Any, ...] = ()
+    results: list[RewardResult] = []
+
+
+_LAST_BATCH = _BatchMemo()
+
+
+def _same_items(a: Sequence[Any] | None, b: Sequence[Any] | None) -> bool:
+    """The same elements, by identity (TRL passes each function the very same objects)."""
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+def _memo_hit(sources: tuple[Sequence[Any] | None, ...], settings: tuple[Any, ...]) -> bool:
+    memo = _LAST_BATCH
+    return memo.settings == settings and all(_same_items(a, b) for a, b in zip(memo.sources, sources))
+
+
 def make_trl_reward_func(
     component: str = "score",
     *,
@@ -134,7 +164,9 @@ def make_trl_reward_func(
             o200k vocabulary is used if present, else the decoded ``completions`` text.
         **flags: :class:`Variant` switches overriding ``variant``.
 
-    The step for the scheduled variants is ``step=`` or ``trainer_state.global_step``.
+    The step for the scheduled variants is ``step=`` or ``trainer_state.global_step``. The last
+    batch's scores are kept, so the component functions TRL calls one after the other on the same
+    batch score it once.
 
     Example:
         >>> reward = make_trl_reward_func("format", variant="default")
@@ -154,14 +186,18 @@ def make_trl_reward_func(
 
     def reward_func(prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any) -> list[float]:
         truths = _ground_truths(kwargs, len(completions))
-        inputs = _completion_inputs(completions, kwargs.get("completion_ids"), decoder)
         step = _trl_step(kwargs)
         chosen = resolve_variant(variant, **flags)
-        results = [
-            toolrl_reward(completion, truth, step=step, variant=chosen, decoder=decoder)
-            for completion, truth in zip(inputs, truths)
-        ]
-        return [getattr(result, component) for result in results]
+        sources = (completions, kwargs.get("completion_ids"), truths)
+        settings = (step, chosen, id(tokenizer))
+        if not _memo_hit(sources, settings):
+            inputs = _completion_inputs(completions, sources[1], decoder)
+            _LAST_BATCH.results = [
+                toolrl_reward(completion, truth, step=step, variant=chosen, decoder=decoder)
+                for completion, truth in zip(inputs, truths)
+            ]
+            _LAST_BATCH.sources, _LAST_BATCH.settings = tuple(list(x) if x is not None else None for x in sources), settings
+        return [getattr(result, component) for result in _LAST_BATCH.results]
 
     reward_func.__name__ = "toolrl_reward" if component == "score" else f"toolrl_{component}"
     reward_func.__qualname__ = reward_func.__name__

@@ -22,7 +22,15 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
-from .toolrl_reward_core import ENV_VARS, RewardResult, Variant, resolve_variant, toolrl_reward, variant_from_name
+from .toolrl_reward_core import (
+    ENV_VARS,
+    RewardResult,
+    Variant,
+    environment_variant,
+    resolve_variant,
+    toolrl_reward,
+    variant_from_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +87,7 @@ def configure_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 
 def chosen_variant(args: argparse.Namespace) -> Variant:
     """The variant from ``--variant`` (or the environment with ``--from-env``) plus the flags."""
-    base = None if args.from_env else variant_from_name(args.variant)
+    base = environment_variant(reload=True) if args.from_env else variant_from_name(args.variant)
     return resolve_variant(base, **{name: getattr(args, name, None) for name in VARIANT_FLAGS.values()})
 
 

@@ -75,12 +75,15 @@ __all__ = [
     "compute_score",
     "compute_score_batch",
     "decode_token_ids",
+    "environment_variant",
     "messages_to_harmony",
     "parse_completion",
     "parse_ground_truth",
+    "reload_environment",
     "resolve_variant",
     "score_batch",
     "toolrl_reward",
+    "trim_trailing_specials",
     "typed_equal",
     "variant_from_name",
     "verl_step",
@@ -237,7 +240,8 @@ class RewardResult(NamedTuple):
             >>> RewardResult(4.0, 1.0, 3.0, 0.0).as_dict()
             {'score': 4.0, 'format': 1.0, 'correctness': 3.0, 'length': 0.0}
         """
-        return {"score": self.score, "format": self.format, "correctness": self.correctness, "length": self.length}
+        score, fmt, correctness, length = self
+        return {"score": score, "format": fmt, "correctness": correctness, "length": length}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,8 +325,9 @@ def resolve_variant(
 ) -> Variant:
     """The variant to use: ``variant`` (or ToolRL's environment variables), then explicit flags.
 
-    With ``variant=None`` the switches come from ``environ`` (default :data:`os.environ`), read
-    now, ToolRL-style (``"1"`` is on). Keyword flags that are not ``None`` take precedence.
+    With ``variant=None`` the switches come from ``environ``, read now, ToolRL-style (``"1"`` is
+    on); without ``environ``, from :func:`environment_variant` (``os.environ`` as read once per
+    process). Keyword flags that are not ``None`` take precedence.
 
     Example:
         >>> resolve_variant(environ={"WITHLENGTH": "1"}).with_length
@@ -333,7 +338,7 @@ def resolve_variant(
     if isinstance(variant, str):
         base = variant_from_name(variant)
     elif variant is None:
-        base = _env_variant(_env_switches(os.environ if environ is None else environ))
+        base = environment_variant() if environ is None else _env_variant(_env_switches(environ))
     else:
         base = variant
     if not flags:
@@ -345,25 +350,48 @@ def resolve_variant(
     return replace(base, **overrides) if overrides else base
 
 
-_ENV_KEYS_POSIX = tuple(name.encode() for name in ENV_VARS.values())
-
-
 def _env_switches(environ: Mapping[str, str]) -> tuple[bool, ...]:
-    """ToolRL's switches as read now (``"1"`` is on), in :data:`ENV_VARS` order.
-
-    ``os.environ.get`` costs about a microsecond per missing name, a lot at 60k scores/s, so on
-    POSIX the live byte mapping behind ``os.environ`` (updated by every assignment to it) is read
-    directly; any other mapping goes through ``.get``.
-    """
-    data = getattr(environ, "_data", None) if environ is os.environ and os.name == "posix" else None
-    if isinstance(data, dict):
-        return tuple(data.get(key) == b"1" for key in _ENV_KEYS_POSIX)
+    """ToolRL's switches in ``environ`` (``"1"`` is on), in :data:`ENV_VARS` order."""
     return tuple(environ.get(name) == "1" for name in ENV_VARS.values())
 
 
 @lru_cache(maxsize=256)
 def _env_variant(switches: tuple[bool, ...]) -> Variant:
     return Variant(**dict(zip(ENV_VARS, switches)))
+
+
+_ENVIRONMENT: list[Variant] = []  # the process's variant from os.environ, once read
+
+
+def environment_variant(reload: bool = False) -> Variant:
+    """ToolRL's variant from ``os.environ``, read at the first call in this process and kept.
+
+    Reading eight variables on every score costs about a quarter of the reward's time, and
+    trainers set them before their workers start. After changing them in a running process, call
+    ``environment_variant(reload=True)`` (or :func:`reload_environment`).
+
+    Example:
+        >>> import os
+        >>> os.environ["WITHLENGTH"] = "1"
+        >>> environment_variant(reload=True).with_length
+        True
+        >>> del os.environ["WITHLENGTH"]
+        >>> environment_variant(reload=True).with_length
+        False
+    """
+    if reload or not _ENVIRONMENT:
+        _ENVIRONMENT[:] = [_env_variant(_env_switches(os.environ))]
+    return _ENVIRONMENT[0]
+
+
+def reload_environment() -> Variant:
+    """Re-read ToolRL's environment variables (see :func:`environment_variant`).
+
+    Example:
+        >>> reload_environment() == environment_variant()
+        True
+    """
+    return environment_variant(reload=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,6 +534,60 @@ def _parse_special(text: str) -> _Parsed:
         last = max(i for i, row in enumerate(rows) if row[0] == FOREIGN)
         return _Parsed(rows[last + 1 :], False, False)
     return _Parsed(rows, junk, False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Trailing special tokens (one score per completion, whatever the form)
+# ---------------------------------------------------------------------------------------------
+
+_STOP_TOKEN = re.compile(r"<\|(?:end|call|return)\|>")
+# The trailing run, read on the reversed text: special tokens (any <|name|>) and whitespace.
+_REVERSED_RUN = re.compile(r"(?:\s*>\|[A-Za-z0-9_]{1,64}\|<)+\s*")
+_SYNTAX_TOKENS = frozenset((START, END, MESSAGE, CHANNEL, CONSTRAIN, CALL_TOKEN, RETURN))
+_ANY_SPECIAL = re.compile(r"<\|[A-Za-z0-9_]{1,64}\|>")
+_TAIL_WINDOW = 4096
+
+
+def _trailing_run_start(text: str) -> int:
+    """Where the run of special tokens and whitespace at the end of ``text`` begins."""
+    window = text[-_TAIL_WINDOW:][::-1]
+    found = _REVERSED_RUN.match(window)
+    if found is None:
+        return len(text)
+    if found.end() == len(window) and len(window) < len(text):  # the run may go on: read it all
+        found = _REVERSED_RUN.match(text[::-1])
+    return len(text) - found.end()
+
+
+def _drop_filler(token: re.Match[str]) -> str:
+    return token.group() if token.group() in _SYNTAX_TOKENS else ""
+
+
+def trim_trailing_specials(text: str) -> str:
+    """``text`` without the special tokens that cannot change its meaning at its very end.
+
+    The rule (docs/reward.md, "Trailing special tokens"): look at the run of special tokens (and
+    whitespace) after the completion's last ordinary text. If it holds a stop token
+    (``<|end|>``, ``<|call|>``, ``<|return|>``), the completion ends with the first one and
+    everything after it (padding, ``<|endoftext|>``, repeated stops, a dangling ``<|start|>``) is
+    dropped. Without a stop, only the filler tokens (anything but harmony's message syntax:
+    ``<|endoftext|>``, ``<|startoftext|>``, ``<|endofprompt|>``, reserved tokens) are dropped.
+    Text decoded with ``skip_special_tokens=True`` has lost all of these, so token ids, harmony
+    text and stripped text of one completion score the same.
+
+    Example:
+        >>> trim_trailing_specials('{"a": 1}<|call|><|endoftext|><|call|><|start|>')
+        '{"a": 1}<|call|>'
+        >>> trim_trailing_specials('{"a": 1}<|endoftext|><|endoftext|>')
+        '{"a": 1}'
+    """
+    start = _trailing_run_start(text)
+    if start == len(text):
+        return text
+    stop = _STOP_TOKEN.search(text, start)
+    if stop is not None:
+        return text[: stop.end()]
+    return text[:start] + _ANY_SPECIAL.sub(_drop_filler, text[start:])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -674,6 +756,8 @@ def _parse(completion: Completion, decoder: TokenDecoder | None = None) -> _Pars
     """:func:`parse_completion` with the messages as rows."""
     if not isinstance(completion, str):
         completion = _completion_text(completion, decoder)
+    if completion.endswith(">") or completion[-1:].isspace():
+        completion = trim_trailing_specials(completion)
     if MESSAGE in completion:
         return _parse_special(completion)
     return _parse_stripped(completion)
@@ -1138,7 +1222,8 @@ def toolrl_reward(
         completion: harmony text (any form), stripped text, token ids, or chat-message dicts.
         ground_truth: the dataset's ``reward_model.ground_truth`` (or datatrove style).
         step: training step for the scheduled variants (default 1, as ToolRL's ``compute_score``).
-        variant: a :class:`Variant` or config name; ``None`` reads ToolRL's environment variables.
+        variant: a :class:`Variant` or config name; ``None``: ToolRL's environment variables
+            (read once per process, see :func:`environment_variant`).
         decoder: turns token ids into text with special tokens kept.
         **flags: :class:`Variant` switches that override the above (``with_length=True``...).
 
@@ -1149,8 +1234,20 @@ def toolrl_reward(
         >>> toolrl_reward(pred, gt, variant="default").correctness  # (1 + 1 + 1) of 4 → 6 * 3/4 - 3
         1.5
     """
+    if flags:
+        chosen = resolve_variant(variant, **flags)
+    elif type(variant) is Variant:
+        chosen = variant
+    elif variant is None:
+        chosen = _ENVIRONMENT[0] if _ENVIRONMENT else environment_variant()
+    else:
+        chosen = resolve_variant(variant)
+    return _score(completion, ground_truth, step, chosen, decoder)
+
+
+def _score(completion: Completion, ground_truth: str, step: float | None, chosen: Variant, decoder: TokenDecoder | None) -> RewardResult:
+    """:func:`toolrl_reward` with the variant resolved (the entry points' shared hot path)."""
     truth = _truth(ground_truth)
-    chosen = variant if (not flags and type(variant) is Variant) else resolve_variant(variant, **flags)
     b = bounds(chosen, 1 if step is None else step)
     try:
         parsed = _parse(completion, decoder)
@@ -1208,7 +1305,7 @@ def verl_step(step: float | None, extra_info: Mapping[str, Any] | None) -> float
     """
     if step is not None:
         return step
-    if not isinstance(extra_info, Mapping):
+    if type(extra_info) is not dict and not isinstance(extra_info, Mapping):
         return None
     found = extra_info.get("step")
     if found is not None:
@@ -1262,14 +1359,17 @@ def compute_score(
     if kwargs:
         for name in VERL_MANAGER_KWARGS:
             kwargs.pop(name, None)
+    if kwargs or variant is not None:
+        chosen = resolve_variant(variant, **kwargs)
+    else:  # verl's usual call: the hot path, kept lean (the bench holds it within 10% of the core)
+        chosen = _ENVIRONMENT[0] if _ENVIRONMENT else environment_variant()
     step = verl_step(step, extra_info)
-    chosen = resolve_variant(variant, **kwargs)
-    if step is None:
+    if step is None and not _warned_no_step and (chosen.schedule_reward or chosen.schedule_length or chosen.max1_step30_max3):
         _warn_once_without_step(chosen)
-    if isinstance(solution_str, (bytes, bytearray)):
+    if type(solution_str) is not str and isinstance(solution_str, (bytes, bytearray)):
         solution_str = bytes(solution_str).decode("utf-8", errors="replace")
-    result = toolrl_reward(solution_str, ground_truth, step=step, variant=chosen, decoder=decoder)
-    return result.as_dict()
+    score, fmt, correctness, length = _score(solution_str, ground_truth, step, chosen, decoder)
+    return {"score": score, "format": fmt, "correctness": correctness, "length": length}
 
 
 def compute_score_batch(

@@ -4,31 +4,45 @@
    truth, about 600 characters on average, one in ten with several hundred words of analysis, mixed
    input forms (harmony text with the recipient in either place, skip_special_tokens text) and
    mixed quality (exact, partial, wrong, garbage).
-2. Worst-case time on 1 MB adversarial completions.
-3. ``evaluate`` metric ``compute`` time on 10k predictions.
+2. The entry points against the core, as ratios measured in this run: verl's ``compute_score``
+   (ToolRL's environment variables) and the TRL reward functions (the total, and the three
+   components TRL logs, on text and on ``completion_ids``). Target: each ratio >= 0.90.
+   With ``--toolrl PATH/TO/rlla.py`` (ToolRL's ``verl/utils/reward_score/rlla.py``, not shipped
+   here), also the core against ToolRL's own ``compute_score`` on the same cases in ToolRL's
+   XML format (its prints go to /dev/null).
+3. Worst-case time on 1 MB adversarial completions.
+4. ``evaluate`` metric ``compute`` time on 10k predictions.
 
 Targets: >= 60,000 scores/s, <= 50 ms per 1 MB adversarial completion, <= 2 s for compute on 10k.
 
-    python scripts/bench_reward.py [--seconds 3]
+    python scripts/bench_reward.py [--seconds 3] [--toolrl /path/to/ToolRL/verl/utils/reward_score/rlla.py]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import json
+import os
 import random
 import re
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
+from rlla_4k_gpt.reward import make_trl_reward_func
 from rlla_4k_gpt.toolrl_reward_core import Variant, compute_score, toolrl_reward
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = "the user wants to know weather city tool call parameters first check which function fits best".split()
 SPECIAL = re.compile(r"<\|[a-z]+\|>")
 MB = 1 << 20
+ROUNDS = 10  # alternating rounds per entry-point ratio
+CLOCK = time.process_time  # throughput in CPU time of this process: other jobs on the machine do not count
+EXTRA = {"split": "train", "index": 0, "tools_kwargs": {}, "global_steps": 4}  # like verl 0.9's extra_info
 
 
 def words(rng: random.Random, n: int) -> str:
@@ -54,13 +68,29 @@ def random_call(rng: random.Random) -> tuple[str, dict]:
     return name, {k: rng.choice([rng.randint(0, 99), words(rng, 2), True, 2.5]) for k in keys}
 
 
+def render_xml(think: str, calls: list[tuple[str, dict]], reply: str | None) -> str:
+    """The same turn in ToolRL's format (what its rlla.py scores)."""
+    text = f"<think>{think}</think>"
+    if calls:
+        lines = "\n".join(json.dumps({"name": name, "parameters": args}) for name, args in calls)
+        text += f"\n<tool_call>\n{lines}\n</tool_call>"
+    if reply is not None:
+        text += f"\n<response>{reply}</response>"
+    return text
+
+
+XML_PAIRS: list[tuple[str, str]] = []  # filled by workload(): the same cases in ToolRL's format
+
+
 def workload(rng: random.Random, groups: int = 256, per_group: int = 8) -> list[tuple[str, str]]:
     """(completion, ground truth) pairs, GRPO-style: several completions share a ground truth."""
     pairs = []
+    XML_PAIRS.clear()
     for _ in range(groups):
         calls = [random_call(rng) for _ in range(rng.choice([1, 1, 1, 2, 3]))]
         reply = words(rng, 12) if rng.random() < 0.2 else None
-        truth = render(words(rng, 15), calls if reply is None or rng.random() < 0.5 else [], reply)
+        gt_think, gt_calls = words(rng, 15), calls if reply is None or rng.random() < 0.5 else []
+        truth, xml_truth = render(gt_think, gt_calls, reply), render_xml(gt_think, gt_calls, reply)
         for _ in range(per_group):
             n_words = rng.randint(250, 500) if rng.random() < 0.1 else rng.randint(20, 45)
             pred_calls = [(n, dict(a)) for n, a in calls]
@@ -70,22 +100,96 @@ def workload(rng: random.Random, groups: int = 256, per_group: int = 8) -> list[
                 pred_calls[0][1][key] = "wrong"
             elif roll < 0.4:
                 pred_calls = [random_call(rng)]
-            text = render(words(rng, n_words), pred_calls, reply, channel_recipient=rng.random() < 0.5)
+            think = words(rng, n_words)
+            text = render(think, pred_calls, reply, channel_recipient=rng.random() < 0.5)
+            xml = render_xml(think, pred_calls, reply)
             if roll > 0.95:
-                text = words(rng, 60)
+                text = xml = words(rng, 60)
             elif rng.random() < 0.5:
                 text = SPECIAL.sub("", text)  # what verl/TRL decode with skip_special_tokens=True
             pairs.append((text, truth))
+            XML_PAIRS.append((f"<|im_start|>assistant\n{xml}<|im_end|>", xml_truth))
     return pairs
 
 
 def throughput(pairs: list[tuple[str, str]], seconds: float, score: Callable[[str, str], object]) -> float:
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
+    count, started = 0, CLOCK()
+    while CLOCK() - started < seconds:
         for completion, truth in pairs:
             score(completion, truth)
         count += len(pairs)
-    return count / (time.perf_counter() - started)
+    return count / (CLOCK() - started)
+
+
+def trl_throughput(
+    batches: list[tuple[list[Any], list[str]]], seconds: float, funcs: list[Callable[..., list[float]]], ids: bool
+) -> float:
+    """scores/s of TRL reward functions called as TRL calls them: per batch, each function in turn."""
+    count, started = 0, CLOCK()
+    while CLOCK() - started < seconds:
+        for inputs, truths in batches:
+            for func in funcs:
+                if ids:
+                    func(prompts=None, completions=[""] * len(inputs), completion_ids=inputs, ground_truth=truths)
+                else:
+                    func(prompts=None, completions=inputs, ground_truth=truths)
+            count += len(inputs)
+    return count / (CLOCK() - started)
+
+
+def as_batches(pairs: list[tuple[Any, str]], size: int = 64) -> list[tuple[list[Any], list[str]]]:
+    return [([c for c, _ in pairs[i : i + size]], [t for _, t in pairs[i : i + size]]) for i in range(0, len(pairs), size)]
+
+
+def entry_point_ratios(pairs: list[tuple[str, str]], seconds: float) -> list[tuple[str, float, float]]:
+    """(name, median scores/s, median ratio to the core on the same inputs) over short rounds."""
+    from openai_harmony import HarmonyEncodingName, load_harmony_encoding
+
+    from rlla_4k_gpt.vocab import ensure_offline_vocab
+
+    ensure_offline_vocab()  # openai-harmony reads the local o200k_base, no download
+    enc = load_harmony_encoding(HarmonyEncodingName.HARMONY_GPT_OSS)
+    id_pairs = [(enc.encode(c, allowed_special="all"), t) for c, t in pairs]
+    default = Variant()
+    components = [make_trl_reward_func(c) for c in ("format", "correctness", "length")]
+    core_text = lambda t: throughput(pairs, t, lambda c, g: toolrl_reward(c, g, variant=default))  # noqa: E731
+    core_ids = lambda t: throughput(id_pairs, t, lambda c, g: toolrl_reward(c, g, variant=default))  # noqa: E731
+    rows = []
+    for name, measure, core in [
+        ("compute_score (verl, env variables)", lambda t: throughput(pairs, t, lambda c, g: compute_score("rlla_gpt", c, g, EXTRA)), core_text),
+        ("TRL toolrl_reward_func, text", lambda t: trl_throughput(as_batches(pairs), t, [make_trl_reward_func()], False), core_text),
+        ("TRL three components, text", lambda t: trl_throughput(as_batches(pairs), t, components, False), core_text),
+        ("TRL three components, completion_ids", lambda t: trl_throughput(as_batches(id_pairs), t, components, True), core_ids),
+    ]:
+        # Short rounds, the two measured back to back (in alternating order): the ratio of each
+        # round sees the same machine load; the median over the rounds is reported.
+        rates, ratios = [], []
+        for i in range(ROUNDS):
+            first, second = (core, measure) if i % 2 == 0 else (measure, core)
+            a, b = first(seconds / ROUNDS), second(seconds / ROUNDS)
+            base, rate = (a, b) if i % 2 == 0 else (b, a)
+            rates.append(rate)
+            ratios.append(rate / base)
+        rows.append((name, statistics.median(rates), statistics.median(ratios)))
+    return rows
+
+
+def toolrl_ratio(path: Path, pairs: list[tuple[str, str]], seconds: float) -> tuple[float, float, float]:
+    """(core scores/s, ToolRL's rlla.py scores/s, ratio) on the same cases, ToolRL in its format."""
+    spec = importlib.util.spec_from_file_location("toolrl_rlla", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    os.environ.setdefault("EXPERIMENT_NAME", "qwen-bench")  # ToolRL picks its chat markers by name
+    default = Variant()
+    ours = theirs = 0.0
+    with open(os.devnull, "w") as sink:
+        for _ in range(ROUNDS):
+            ours = max(ours, throughput(pairs, seconds / ROUNDS, lambda c, t: toolrl_reward(c, t, variant=default)))
+            with contextlib.redirect_stdout(sink):
+                theirs = max(theirs, throughput(XML_PAIRS, seconds / ROUNDS, lambda c, t: module.compute_score(c, t, step=1)))
+    return ours, theirs, ours / theirs
 
 
 def adversarial() -> dict[str, str]:
@@ -153,6 +257,8 @@ def metric_compute(pairs: list[tuple[str, str]], n: int = 10_000) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="time per throughput measurement")
+    parser.add_argument("--toolrl", type=Path, help="ToolRL's verl/utils/reward_score/rlla.py, for a ratio against it")
+    parser.add_argument("--ratios-only", action="store_true", help="skip the worst-case and metric parts")
     args = parser.parse_args()
     pairs = workload(random.Random(0))
     mean_chars = statistics.mean(len(c) for c, _ in pairs)
@@ -160,8 +266,14 @@ def main() -> None:
     default = Variant()
     rate = throughput(pairs, args.seconds, lambda c, t: toolrl_reward(c, t, variant=default))
     print(f"toolrl_reward (explicit variant):      {rate:10,.0f} scores/s   (target >= 60,000)")
-    rate = throughput(pairs, args.seconds, lambda c, t: compute_score("rlla_gpt", c, t))
-    print(f"compute_score (verl, env variables):   {rate:10,.0f} scores/s")
+    print("entry points against the core on the same inputs (target: ratio >= 0.90):")
+    for name, rate, ratio in entry_point_ratios(pairs, args.seconds):
+        print(f"  {name:40s} {rate:10,.0f} scores/s   ratio {ratio:.3f}")
+    if args.toolrl:
+        ours, theirs, ratio = toolrl_ratio(args.toolrl, pairs, args.seconds)
+        print(f"core vs ToolRL's rlla.py: {ours:,.0f} vs {theirs:,.0f} scores/s, {ratio:.1f}x")
+    if args.ratios_only:
+        return
     wide = Variant(with_length=True, typed_match=True, optimal_assignment=True)
     rate = throughput(pairs, args.seconds, lambda c, t: toolrl_reward(c, t, variant=wide))
     print(f"withlength + typed + optimal:          {rate:10,.0f} scores/s")

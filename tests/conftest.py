@@ -43,6 +43,15 @@ def offline_vocab(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reward_environment() -> Any:
+    """Tests that set ToolRL's variables reload them; re-read after each test (after monkeypatch undoes)."""
+    from rlla_4k_gpt.toolrl_reward_core import reload_environment
+
+    yield
+    reload_environment()
+
+
 @pytest.fixture(scope="session")
 def sample_path() -> Path:
     from rlla_4k_gpt.sources import sample_path

@@ -7,6 +7,7 @@ calling the code under test.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -310,18 +311,40 @@ def test_typed_equal(a: Any, b: Any, equal: bool) -> None:
 # --- environment variables and explicit options -------------------------------------------------
 
 
-def test_environment_variables_read_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_variables_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     pred = turn([("get_weather", {"location": "Paris", "unit": "fahrenheit"})])
     assert toolrl_reward(pred, GT_WEATHER).correctness == pytest.approx(1.5)
     monkeypatch.setenv("COARSEREWARD", "1")
+    assert toolrl_reward(pred, GT_WEATHER).correctness == pytest.approx(1.5)  # kept from the first read
+    assert core.resolve_variant(environ=os.environ).coarse_reward  # an explicit mapping is read now
+    core.reload_environment()
     assert toolrl_reward(pred, GT_WEATHER).correctness == -3.0
     assert toolrl_reward(pred, GT_WEATHER, coarse_reward=False).correctness == pytest.approx(1.5)
     monkeypatch.setenv("COARSEREWARD", "true")  # ToolRL only honours "1"
+    core.reload_environment()
     assert toolrl_reward(pred, GT_WEATHER).correctness == pytest.approx(1.5)
+
+
+def test_environment_is_not_read_per_score(monkeypatch: pytest.MonkeyPatch) -> None:
+    class CountingEnviron(dict):
+        reads = 0
+
+        def get(self, key: str, default: Any = None) -> Any:
+            CountingEnviron.reads += 1
+            return super().get(key, default)
+
+    monkeypatch.setattr(core.os, "environ", CountingEnviron(WITHLENGTH="1"))
+    core.reload_environment()
+    reads = CountingEnviron.reads
+    for _ in range(5):
+        assert toolrl_reward(GT_WEATHER, GT_WEATHER).length > 0.0
+        assert core.compute_score("rlla_gpt", GT_WEATHER, GT_WEATHER)["length"] > 0.0
+    assert CountingEnviron.reads == reads
 
 
 def test_explicit_variant_ignores_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WITHLENGTH", "1")
+    core.reload_environment()
     assert toolrl_reward(GT_WEATHER, GT_WEATHER, variant="default").length == 0.0
     assert toolrl_reward(GT_WEATHER, GT_WEATHER).length > 0.0
 

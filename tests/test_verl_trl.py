@@ -88,6 +88,7 @@ def test_compute_score_batch_matches_compute_score() -> None:
 
 def test_environment_and_keyword_variants(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORRECTMAX1", "1")
+    reward.reload_environment()
     assert reward.compute_score("rlla_gpt", GT, GT)["correctness"] == 1.0
     assert reward.compute_score("rlla_gpt", GT, GT, correct_max1=False)["correctness"] == 3.0
     assert reward.compute_score("rlla_gpt", GT, GT, variant="default")["correctness"] == 3.0
@@ -156,3 +157,21 @@ def test_trl_with_a_tokenizer_decoder(offline_vocab: Path) -> None:
 def test_trl_missing_ground_truth_is_a_clear_error() -> None:
     with pytest.raises(KeyError, match="ground_truth"):
         reward.toolrl_reward_func(prompts=["p"], completions=[GT])
+
+
+def test_trl_components_score_a_batch_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = reward.toolrl_reward
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reward, "toolrl_reward", counting)
+    kwargs = {"prompts": ["p"] * 2, "completions": [STRIPPED, WRONG], "ground_truth": [GT, GT]}
+    parts = [f(**kwargs) for f in (reward.format_reward_func, reward.correctness_reward_func, reward.length_reward_func)]
+    assert parts == [[1.0, 1.0], [3.0, -3.0], [0.0, 0.0]]
+    assert calls == [STRIPPED, WRONG]  # one pass for the three components
+    assert reward.correctness_reward_func(**{**kwargs, "completions": [WRONG, STRIPPED]}) == [-3.0, 3.0]
+    assert reward.format_reward_func(**kwargs, step=3) == [1.0, 1.0]  # another step: scored again
+    assert len(calls) == 6
