@@ -4,7 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 # Extra venvs (tests/ci/NAME.txt), each running its own test files; see tests/ci/README.md.
-SUITES :=
+SUITES := verl
+# verl 0.9.1 (tests/ci/verl.txt): reward wiring, managers, agent loop and recipe in verl's own code.
+TESTS_verl := tests/test_verl_integration.py rlla_4k_gpt/verl_agent_loop.py
 
 .PHONY: demo test test-core bench bench-reward clean
 
