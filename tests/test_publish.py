@@ -342,7 +342,10 @@ def test_without_build_every_config_is_built_first(build_dirs: dict[str, Path], 
     args = make_parser().parse_args(["push", "--dataset-repo", DATASET, "--metric-repo", METRIC, "--dry-run",
                                      "--metric-dir", str(metric_dir)])
     assert args.func(args) == 0
-    assert [strict for _, strict in built] == [False]
+    assert [strict for _, strict in built] == [False]  # the same default as `build`
+    strict_args = make_parser().parse_args(["push", "--dataset-repo", DATASET, "--metric-repo", METRIC, "--dry-run",
+                                            "--metric-dir", str(metric_dir), "--strict"])
+    assert strict_args.func(strict_args) == 0 and [s for _, s in built] == [False, True]
     out = capsys.readouterr().out
     assert "add rl/test-00000-of-00001.parquet" in out and "add sft/train-00000-of-00001.parquet" in out
     assert "no tag" in out

@@ -94,3 +94,10 @@ def test_undeclared_tools_are_source_data_errors_and_other_failures_are_not() ->
     with pytest.raises(ConversionError) as err:
         convert_record(dict(rec, output="<think> x"), "f.json row 4")
     assert not isinstance(err.value, SourceDataError) and "f.json row 4" in str(err.value)
+
+
+def test_call_to_an_ambiguous_tool_still_raises_as_our_error() -> None:
+    rec = record([("Ping", ()), ("Ping", ("host",))], [{"name": "Ping", "parameters": {}}])
+    with pytest.raises(ConversionError, match=r"f\.json row 5: ValueError: call to ambiguous tool 'Ping'") as err:
+        convert_record(rec, "f.json row 5")
+    assert not isinstance(err.value, SourceDataError)
