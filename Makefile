@@ -19,7 +19,7 @@ $(BIN)/rlla-4k-gpt: pyproject.toml
 	touch $@
 
 demo: $(BIN)/rlla-4k-gpt  ## build the embedded 80-row sample and print a summary
-	$(BIN)/rlla-4k-gpt build --sample --on-error skip --out build/rl-sample
+	$(BIN)/rlla-4k-gpt build --sample --out build/rl-sample
 
 test: test-core $(addprefix test-,$(SUITES))  ## run the whole test suite, every venv
 

@@ -9,9 +9,9 @@ Example:
     >>> import tempfile
     >>> from rlla_4k_gpt.build import build
     >>> from rlla_4k_gpt.sources import sample_path
-    >>> report = build(tempfile.mkdtemp() + "/rl", "rl", {"test": str(sample_path())}, on_error="skip")
-    >>> report.splits["test"].written, report.splits["test"].skipped
-    (78, 2)
+    >>> report = build(tempfile.mkdtemp() + "/rl", "rl", {"test": str(sample_path())})
+    >>> report.splits["test"].written, report.splits["test"].repaired, report.splits["test"].skipped
+    (80, 2, 0)
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def build(
     config: str = "rl",
     source: SourceSpec | None = None,
     reasoning_effort: str = "medium",
-    on_error: str = "raise",
+    strict: bool = False,
     verify: bool = True,
     max_prompt_tokens: int | None = None,
     over_limit: str = "flag",
@@ -51,6 +51,8 @@ def build(
 ) -> BuildReport:
     """Build one config into ``out_dir`` (parquet per split plus ``build_report.json``).
 
+    Rows with source-data errors are excluded and reported (``strict=True``, the CLI's
+    ``--strict``, raises instead); any other bad row raises, naming its file and row.
     The same input gives byte-identical parquet: rows come in source order and nothing time- or
     machine-dependent is written into them. ``out_dir`` is replaced only by a complete build.
     ``sha256`` maps a source as given (path or URL) to the sha256 it must have.
@@ -61,7 +63,7 @@ def build(
     with staged_folder(out) as stage, owned_temp_dir(Path(tempfile.gettempdir())) as cache:
         builder = Rlla4kGpt(
             config_name=config, source=source, reasoning_effort=reasoning_effort,
-            on_error=on_error, verify=verify, max_prompt_tokens=max_prompt_tokens, over_limit=over_limit,
+            strict=strict, verify=verify, max_prompt_tokens=max_prompt_tokens, over_limit=over_limit,
             sha256=sha256, cache_dir=str(cache),
         )  # fmt: skip
         _prepare(builder)

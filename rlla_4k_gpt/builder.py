@@ -11,7 +11,7 @@ Example:
     >>> import tempfile
     >>> from rlla_4k_gpt.builder import Rlla4kGpt
     >>> from rlla_4k_gpt.sources import sample_path
-    >>> builder = Rlla4kGpt(config_name="rl", source={"test": str(sample_path())}, on_error="skip",
+    >>> builder = Rlla4kGpt(config_name="rl", source={"test": str(sample_path())},
     ...                     cache_dir=tempfile.mkdtemp())
     >>> builder.download_and_prepare()
     >>> builder.as_dataset("test")[0]["data_source"]
@@ -28,7 +28,7 @@ from typing import Any
 
 import datasets
 
-from .convert import ConversionError, convert_record
+from .convert import SourceDataError, convert_record
 from .report import BuildReport
 from .toolrl_reward_core import TOOLRL_CITATION as CITATION
 from .rows import FEATURES, make_row
@@ -39,7 +39,6 @@ from .manifest import sha256_file
 
 logger = logging.getLogger(__name__)
 
-ON_ERROR = ("raise", "skip")
 OVER_LIMIT = ("flag", "drop")
 SPLITS = ("train", "test")
 
@@ -53,7 +52,9 @@ class Rlla4kGptConfig(datasets.BuilderConfig):
             parquet file, raw JSON); or a ``{split: path_or_url | [paths]}`` mapping whose files
             are taken whole for that split.
         reasoning_effort: ``low``, ``medium`` or ``high`` in the harmony system message.
-        on_error: ``raise`` (default) stops at the first bad row; ``skip`` counts and reports it.
+        strict: ``False`` (default) excludes rows with source-data errors (upstream contradictions,
+            see :class:`~rlla_4k_gpt.convert.SourceDataError`) and reports them; ``True`` raises.
+            Any other bad row always raises, naming its file and row.
         verify: check pinned downloads against their git blob ids.
         max_prompt_tokens: off by default; when set, prompts longer than this many gpt-oss tokens
             are flagged (``extra_info.over_prompt_limit``) or dropped, and counted in the report.
@@ -64,7 +65,7 @@ class Rlla4kGptConfig(datasets.BuilderConfig):
 
     source: SourceSpec | None = None
     reasoning_effort: str = "medium"
-    on_error: str = "raise"
+    strict: bool = False
     verify: bool = True
     max_prompt_tokens: int | None = None
     over_limit: str = "flag"
@@ -72,8 +73,6 @@ class Rlla4kGptConfig(datasets.BuilderConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.on_error not in ON_ERROR:
-            raise ValueError(f"on_error must be one of {ON_ERROR}, not {self.on_error!r}")
         if self.over_limit not in OVER_LIMIT:
             raise ValueError(f"over_limit must be one of {OVER_LIMIT}, not {self.over_limit!r}")
 
@@ -212,7 +211,7 @@ class Rlla4kGpt(datasets.GeneratorBasedBuilder):
         )
 
     def _options(self) -> dict[str, Any]:
-        keys = ("reasoning_effort", "on_error", "max_prompt_tokens", "over_limit")
+        keys = ("reasoning_effort", "strict", "max_prompt_tokens", "over_limit")
         return {k: getattr(self.config, k) for k in keys}
 
     def _split_generators(self, dl_manager: datasets.DownloadManager) -> list[datasets.SplitGenerator]:
@@ -231,10 +230,10 @@ class Rlla4kGpt(datasets.GeneratorBasedBuilder):
         self.report.split(record.split).read += 1
         try:
             conv = convert_record(record.data, record.where, self.config.reasoning_effort)
-        except ConversionError as err:
-            if self.config.on_error == "raise":
-                raise ConversionError(err.where, f"{err.reason} (use on_error='skip' to skip and report such rows)") from None
-            logger.warning("skipping %s", err)
+        except SourceDataError as err:
+            if self.config.strict:
+                raise SourceDataError(err.where, f"{err.reason} (source-data error; without --strict such rows are excluded and reported)") from None
+            logger.warning("excluding %s", err)
             self.report.add_skip(record.split, err.where, err.reason)
             return None
         over = self.config.max_prompt_tokens is not None and conv.prompt_tokens > self.config.max_prompt_tokens
@@ -243,5 +242,5 @@ class Rlla4kGpt(datasets.GeneratorBasedBuilder):
         if over and self.config.over_limit == "drop":
             counts.dropped_over_prompt_limit += 1
             return None
-        self.report.add_row(record.split, conv)
+        self.report.add_row(record.split, conv, record.where)
         return make_row(conv, record.data, record.split, record.index, record.source, record.source_row, over)

@@ -1,8 +1,8 @@
 """``rlla-4k-gpt``: build the dataset, score completions, report token budgets, publish.
 
 Example:
-    $ rlla-4k-gpt build --sample --on-error skip --out build/rl-sample
-    $ rlla-4k-gpt build --config sft --raw rlla_sft.json --out build/sft --on-error skip
+    $ rlla-4k-gpt build --sample --out build/rl-sample
+    $ rlla-4k-gpt build --config sft --raw rlla_sft.json --out build/sft --strict
     $ rlla-4k-gpt score completions.jsonl --out scored.jsonl
     $ rlla-4k-gpt stats build/rl-sample --tokenizer offline
     $ rlla-4k-gpt push --dataset-repo org/rlla_4k_gpt --metric-repo org/toolrl_gpt_oss_reward --build build/rl --tag v1.0.0
@@ -23,6 +23,13 @@ from .errors import RedactingFormatter, one_line
 PLUGINS = ("rlla_4k_gpt.scoring", "rlla_4k_gpt.stats", "rlla_4k_gpt.publish")
 
 
+def add_strict_option(parser: argparse.ArgumentParser) -> None:
+    """``--strict``, shared by ``build`` and ``push`` so both have the same default (exclude and report)."""
+    parser.add_argument("--strict", action="store_true",
+                        help="raise on source-data errors (rows that contradict themselves upstream) instead "
+                        "of excluding and reporting them; any other bad row always raises")  # fmt: skip
+
+
 def _add_build(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("build", help="convert ToolRL data into harmony parquet splits")
     p.add_argument("--config", choices=("rl", "sft"), default="rl", help="which config to build (default: rl)")
@@ -32,8 +39,7 @@ def _add_build(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--sample", action="store_true", help="the embedded 80-row ToolRL test split (offline)")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory (Hub layout)")
     p.add_argument("--reasoning-effort", choices=("low", "medium", "high"), default="medium")
-    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
-                   help="raise at the first bad row (default) or skip, count and report it")  # fmt: skip
+    add_strict_option(p)
     p.add_argument("--no-verify", action="store_true", help="skip the git blob id check of pinned downloads")
     p.add_argument("--sha256", metavar="HEX", help="refuse the --raw file unless its content has this sha256")
     p.add_argument("--max-prompt-tokens", type=int, metavar="N", help="flag (or drop) prompts over N gpt-oss tokens")
@@ -49,7 +55,7 @@ def run_build(args: argparse.Namespace) -> int:
     if args.sha256 and not args.raw:
         raise ValueError("--sha256 checks the file given with --raw; the pinned and embedded sources are checked already")
     report = build(
-        args.out, args.config, source, args.reasoning_effort, args.on_error, not args.no_verify,
+        args.out, args.config, source, args.reasoning_effort, args.strict, not args.no_verify,
         args.max_prompt_tokens, args.over_limit, {args.raw: args.sha256} if args.sha256 else None,
     )  # fmt: skip
     print(report.summary())

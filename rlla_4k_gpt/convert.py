@@ -10,6 +10,7 @@ from typing import Any
 from .harmony import assistant_messages, developer_message, render_ground_truth, render_prompt, result_message
 from .harmony import system_message, user_message
 from .names import safe_names
+from .repair import Repair, SourceContradiction, repair_example
 from .schema import Change, fit_call, function_schema
 from .toolrl import Answer, AssistantTurn, Observation, ToolCall, ToolResult, ToolRLExample, ToolSpec, Turn
 from .toolrl import UserTurn, parse_example
@@ -22,6 +23,13 @@ class ConversionError(ValueError):
         super().__init__(f"{where}: {reason}")
         self.where = where
         self.reason = reason
+
+
+class SourceDataError(ConversionError):
+    """A record that contradicts itself upstream (a call to, or result from, an undeclared tool).
+
+    A default build excludes and reports such rows; ``--strict`` (``strict=True``) raises.
+    """
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class Conversion:
     ground_truth: str
     changes: list[Change]
     dropped_duplicate_tools: int
+    repairs: tuple[Repair, ...] = ()
 
 
 def _dedupe_tools(tools: tuple[ToolSpec, ...]) -> tuple[list[ToolSpec], int]:
@@ -55,35 +64,33 @@ def _name_map(specs: list[ToolSpec], safe: list[str]) -> dict[str, str]:
     return {o: s for o, s in zip(originals, safe) if originals.count(o) == 1}
 
 
-def _rename_call(call: ToolCall, name_map: dict[str, str]) -> ToolCall:
-    if call.name not in name_map:
-        raise ValueError(f"call to undeclared or ambiguous tool {call.name!r}")
-    return ToolCall(name_map[call.name], call.arguments)
-
-
-def _rename_result(result: ToolResult, name_map: dict[str, str]) -> ToolResult:
-    if result.name not in name_map:
-        raise ValueError(f"tool result from undeclared or ambiguous tool {result.name!r}")
-    return ToolResult(name_map[result.name], result.results)
+def _safe_name(name: str, name_map: dict[str, str], declared: set[str], what: str) -> str:
+    if name not in declared:
+        raise SourceContradiction(f"{what} undeclared tool {name!r}")
+    if name not in name_map:
+        raise ValueError(f"{what} ambiguous tool {name!r} (declared twice with different specs)")
+    return name_map[name]
 
 
 class _Fitter:
     """Renames and fits every call of one example against its (mutable) tool schemas."""
 
-    def __init__(self, tools: list[dict[str, Any]], name_map: dict[str, str]):
+    def __init__(self, tools: list[dict[str, Any]], name_map: dict[str, str], declared: set[str]):
         self.params = {t["function"]["name"]: t["function"]["parameters"] for t in tools}
         self.name_map = name_map
+        self.declared = declared
         self.changes: list[Change] = []
 
     def call(self, call: ToolCall) -> ToolCall:
-        renamed = _rename_call(call, self.name_map)
+        renamed = ToolCall(_safe_name(call.name, self.name_map, self.declared, "call to"), call.arguments)
         fitted, changes = fit_call(renamed, self.params[renamed.name], call.name)
         self.changes.extend(changes)
         return fitted
 
     def turn(self, turn: Turn) -> Turn:
         if isinstance(turn, Observation):
-            return Observation(tuple(_rename_result(r, self.name_map) for r in turn.results))
+            results = (ToolResult(_safe_name(r.name, self.name_map, self.declared, "tool result from"), r.results) for r in turn.results)
+            return Observation(tuple(results))
         if isinstance(turn, AssistantTurn):
             return dataclasses.replace(turn, calls=tuple(self.call(c) for c in turn.calls))
         return turn
@@ -102,11 +109,15 @@ def _harmony_history(turns: tuple[Turn, ...]) -> list:
 
 
 def convert_example(example: ToolRLExample, effort: str = "medium") -> Conversion:
-    """Convert a parsed ToolRL example; raises ``ValueError`` subclasses on bad input."""
+    """Convert a parsed ToolRL example (names cut at ``(`` repaired first, see :mod:`.repair`).
+
+    Raises :class:`SourceContradiction` for upstream contradictions, other ``ValueError``s on bad input.
+    """
+    example, repairs = repair_example(example)
     specs, dropped = _dedupe_tools(example.tools)
     safe = safe_names([t.name for t in specs])
     tools = [function_schema(t, s) for t, s in zip(specs, safe)]
-    fitter = _Fitter(tools, _name_map(specs, safe))
+    fitter = _Fitter(tools, _name_map(specs, safe), {t.name for t in specs})
     history = tuple(fitter.turn(t) for t in example.history)
     answer = fitter.turn(example.answer)
     assert isinstance(answer, Answer)
@@ -114,7 +125,7 @@ def convert_example(example: ToolRLExample, effort: str = "medium") -> Conversio
     prompt_text, prompt_tokens = render_prompt(head + _harmony_history(history))
     ground_truth = render_ground_truth(assistant_messages(answer))
     names = [(t.name, s) for t, s in zip(specs, safe)]
-    return Conversion(tools, names, history, answer, prompt_text, prompt_tokens, ground_truth, fitter.changes, dropped)
+    return Conversion(tools, names, history, answer, prompt_text, prompt_tokens, ground_truth, fitter.changes, dropped, repairs)
 
 
 def convert_record(record: dict[str, Any], where: str, effort: str = "medium") -> Conversion:
@@ -134,6 +145,8 @@ def convert_record(record: dict[str, Any], where: str, effort: str = "medium") -
         if not all(isinstance(f, str) for f in fields):
             raise ValueError("instruction, input and output must be strings")
         return convert_example(parse_example(*fields), effort)
+    except SourceContradiction as err:
+        raise SourceDataError(where, str(err)) from None
     except (KeyError, ValueError) as err:
         raise ConversionError(where, f"{type(err).__name__}: {err}") from None
 

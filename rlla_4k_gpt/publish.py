@@ -296,14 +296,14 @@ def validate_build(build: Build, limit: int = MAX_PROBLEMS) -> list[Problem]:
     return problems
 
 
-def build_default_sources(root: Path, on_error: str, configs: Sequence[str] = CONFIGS) -> list[Build]:
+def build_default_sources(root: Path, strict: bool, configs: Sequence[str] = CONFIGS) -> list[Build]:
     """Build every config from ToolRL's pinned GitHub files into ``root/{config}``."""
     from .build import build
 
     builds = []
     for config in configs:
         logger.info("building config %s from the default sources", config)
-        build(root / config, config, None, on_error=on_error)
+        build(root / config, config, None, strict=strict)
         builds.append(load_build(root / config))
     return builds
 
@@ -365,11 +365,23 @@ def argument_changes_section(reports: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(lines) + ("\n\nExamples:\n\n" + "\n".join(examples) if examples else "")
 
 
+def repairs_section(reports: Mapping[str, Mapping[str, Any]], limit: int = TABLE_LIMIT) -> str:
+    """Every repaired call (tool name cut at ``(`` upstream), up to ``limit``, as a compact list."""
+    repairs = [(c, r) for c, rep in reports.items() for r in rep.get("repairs") or []]
+    if not repairs:
+        return "No tool name was repaired."
+    lines = [f"- `{c}` {r['split']}, {_md(r['where'])} ({r['place']}): `{_md(r['name_before'])}` → `{_md(r['name'])}`, "
+             f"key `{_md(r['key_before'])}` → `{_md(r['key'])}`" for c, r in repairs[:limit]]  # fmt: skip
+    if len(repairs) > limit:
+        lines.append(f"- ... and {len(repairs) - limit:,} more in `{HUB_REPORTS_DIR}/`.")
+    return "Repaired calls:\n\n" + "\n".join(lines)
+
+
 def skipped_section(reports: Mapping[str, Mapping[str, Any]], limit: int = TABLE_LIMIT) -> str:
-    """Every skipped row (up to ``limit``) with its source position and error."""
+    """Every excluded row (up to ``limit``) with its source position and reason."""
     skipped = [(c, s) for c, r in reports.items() for s in r.get("skipped") or []]
     if not skipped:
-        return "No row was skipped."
+        return "No row was excluded."
     lines = ["| config | split | source row | reason |", "|---|---|---|---|"]
     lines += [f"| `{c}` | {s['split']} | {_md(s['where'])} | {_md(s['error'])} |" for c, s in skipped[:limit]]
     if len(skipped) > limit:
@@ -488,7 +500,7 @@ def card_values(builds: Sequence[Build], reports: Mapping[str, Mapping[str, Any]
         "stop_tokens": stop_token_text(),
         "renamed_tools": renamed_tools_section(reports),
         "argument_changes": argument_changes_section(reports),
-        "skipped": skipped_section(reports),
+        "skipped": repairs_section(reports) + "\n\n" + skipped_section(reports),
         "token_stats": (f"<!-- token statistics: rlla-4k-gpt stats -->\n## Token statistics\n\n{stats}\n") if stats else "",
         "citation": CITATION,
     }
@@ -931,6 +943,7 @@ def resolve_token() -> str | None:
 
 def configure_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``push`` subcommand."""
+    from .cli import add_strict_option
     p = subparsers.add_parser(
         "push", help="publish the dataset configs and the metric Space to the Hub",
         description="Validate builds, push every config to the dataset repo, render the card, upload the metric Space, tag.",
@@ -944,8 +957,7 @@ def configure_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--revision", default="main", metavar="BRANCH", help="branch to push to (default: main)")
     p.add_argument("--create-pr", action="store_true", help="open one pull request per repo instead of committing")
     p.add_argument("--dry-run", action="store_true", help="print every file and commit, make no request")
-    p.add_argument("--on-error", choices=("raise", "skip"), default="skip",
-                   help="for builds made here (no --build): raise, or skip and report bad rows (default)")  # fmt: skip
+    add_strict_option(p)  # for builds made here (no --build)
     p.add_argument("--card", type=Path, default=DEFAULT_CARD, help="dataset card template (default: dataset_card.md)")
     p.add_argument("--metric-dir", type=Path, default=DEFAULT_METRIC_DIR, help="metric Space bundle folder")
     p.add_argument("--card-out", type=Path, metavar="FILE",
@@ -997,7 +1009,7 @@ def run_push(args: argparse.Namespace) -> int:
         if args.build:
             return _push(args, validated_builds(args.build))
         with tempfile.TemporaryDirectory(prefix="rlla-push-") as root:
-            built = build_default_sources(Path(root), args.on_error)
+            built = build_default_sources(Path(root), args.strict)
             return _push(args, validated_builds([b.path for b in built]))
     except PublishError as err:
         logger.error("%s", err)

@@ -1,4 +1,4 @@
-"""The build report: what was read, written, skipped, renamed and coerced."""
+"""The build report: what was read, written, repaired, excluded, renamed and coerced."""
 
 from __future__ import annotations
 
@@ -18,18 +18,24 @@ class SplitCounts:
     read: int = 0
     written: int = 0
     skipped: int = 0
+    repaired: int = 0
     over_prompt_limit: int = 0
     dropped_over_prompt_limit: int = 0
 
 
 @dataclass
 class BuildReport:
-    """Counts for one build. ``skipped`` lists every skipped row with its error."""
+    """Counts for one build.
+
+    ``skipped`` lists every excluded row (a source-data error) with its file, row and reason;
+    ``repairs`` lists every repaired call (tool name cut at ``(`` upstream), before and after.
+    """
 
     config: str
     sources: list[dict[str, str]] = field(default_factory=list)
     splits: dict[str, SplitCounts] = field(default_factory=dict)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    repairs: list[dict[str, str]] = field(default_factory=list)
     argument_changes: Counter = field(default_factory=Counter)
     argument_change_examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     renamed_tools: dict[str, str] = field(default_factory=dict)
@@ -41,9 +47,11 @@ class BuildReport:
     def split(self, name: str) -> SplitCounts:
         return self.splits.setdefault(name, SplitCounts())
 
-    def add_row(self, split: str, conv: Conversion) -> None:
-        """Count a converted row."""
+    def add_row(self, split: str, conv: Conversion, where: str) -> None:
+        """Count a converted row (``where`` names its file and row for the list of repairs)."""
         self.split(split).written += 1
+        self.split(split).repaired += bool(conv.repairs)
+        self.repairs += [{"split": split, "where": where, **asdict(r)} for r in conv.repairs]
         renamed = [(o, s) for o, s in conv.names if o != s]
         self.rows_with_renamed_tools += bool(renamed)
         self.renamed_tools.update(renamed)
@@ -71,16 +79,23 @@ class BuildReport:
         """A few human-readable lines."""
         lines = [f"config {self.config}"]
         for name, c in self.splits.items():
-            lines.append(f"  {name}: {c.written} rows written, {c.skipped} skipped, {c.read} read")
+            lines.append(f"  {name}: {c.written} rows written ({c.repaired} repaired), {c.skipped} excluded, {c.read} read")
             if c.over_prompt_limit:
                 lines.append(f"  {name}: {c.over_prompt_limit} prompts over the limit, {c.dropped_over_prompt_limit} dropped")
         changes = ", ".join(f"{k} {v}" for k, v in sorted(self.argument_changes.items())) or "none"
         lines.append(f"  argument changes: {changes}")
         lines.append(f"  tools renamed: {len(self.renamed_tools)} distinct names in {self.rows_with_renamed_tools} rows")
-        lines += [f"  skipped {s['where']}: {s['error']}" for s in self.skipped[:10]]
+        lines += [_repair_line(r) for r in self.repairs[:10]]
+        if len(self.repairs) > 10:
+            lines.append(f"  ... and {len(self.repairs) - 10} more repaired calls (see the report)")
+        lines += [f"  excluded {s['where']}: {s['error']}" for s in self.skipped[:10]]
         if len(self.skipped) > 10:
-            lines.append(f"  ... and {len(self.skipped) - 10} more skipped rows (see the report)")
+            lines.append(f"  ... and {len(self.skipped) - 10} more excluded rows (see the report)")
         return "\n".join(lines)
+
+
+def _repair_line(r: dict[str, str]) -> str:
+    return f"  repaired {r['where']} ({r['place']}): {r['name_before']!r} / {r['key_before']!r} -> {r['name']!r} / {r['key']!r}"
 
 
 def _jsonable(value: Any) -> Any:

@@ -27,7 +27,7 @@ and no BOS/EOS is added, so with the gpt-oss tokenizer they equal openai-harmony
   openai-harmony at build time), how many rows disagree with this tokenizer's count.
 
 Example (shell; ``--tokenizer offline`` builds the gpt-oss tokenizer from o200k_base):
-    $ rlla-4k-gpt build --sample --on-error skip --out build/rl-sample
+    $ rlla-4k-gpt build --sample --out build/rl-sample
     $ rlla-4k-gpt stats build/rl-sample --tokenizer offline --json stats.json --plot prompts.png
 
 From Python, ``collect_stats(source, load_tokenizer("offline"))`` returns the same report.

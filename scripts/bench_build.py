@@ -30,7 +30,7 @@ src = f"{folder}/train.parquet"
 pq.write_table(copies, src)
 encoding()  # load the vocab before timing
 start = time.perf_counter()
-report = build(f"{folder}/out", "rl", {"train": src}, on_error="skip")
+report = build(f"{folder}/out", "rl", {"train": src})
 seconds = time.perf_counter() - start
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 split = report.splits["train"]

@@ -61,12 +61,12 @@ def sample_path() -> Path:
 
 @pytest.fixture(scope="session")
 def build_dirs(tmp_path_factory: pytest.TempPathFactory, sample_path: Path, offline_vocab: Path) -> dict[str, Path]:
-    """Both fixture sources built with the CLI's code path (bad rows skipped and reported)."""
+    """Both fixture sources built with the CLI's default (names cut at "(" repaired, source-data errors excluded)."""
     from rlla_4k_gpt.build import build
 
     root = tmp_path_factory.mktemp("builds")
-    build(root / "rl", "rl", {"test": str(sample_path)}, on_error="skip")
-    build(root / "sft", "sft", str(SFT_FIXTURE), on_error="skip")
+    build(root / "rl", "rl", {"test": str(sample_path)})
+    build(root / "sft", "sft", str(SFT_FIXTURE))
     return {"rl": root / "rl", "sft": root / "sft"}
 
 
@@ -85,7 +85,7 @@ def build_reports(build_dirs: dict[str, Path]) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def built_rows(build_dirs: dict[str, Path]) -> list[dict[str, Any]]:
-    """Every built fixture row: the 80-row RL test split and the 300 SFT rows (minus skips)."""
+    """Every built fixture row: the 80-row RL test split and the 300 SFT rows (minus exclusions)."""
     return read_build(build_dirs["rl"]) + read_build(build_dirs["sft"])
 
 

@@ -105,7 +105,7 @@ def rl_high(tmp_path_factory: pytest.TempPathFactory, sample_path: Path, offline
     from rlla_4k_gpt.build import build
 
     folder = tmp_path_factory.mktemp("v2") / "rl"
-    build(folder, "rl", {"test": str(sample_path)}, reasoning_effort="high", on_error="skip")
+    build(folder, "rl", {"test": str(sample_path)}, reasoning_effort="high")
     return folder
 
 
@@ -176,6 +176,8 @@ def test_card_keeps_rl_default_and_shows_real_numbers(releases: Releases, build_
             assert f"| `{report['config']}` | {split} | {c['written']:,} | {c['read']:,} | {c['skipped']:,} |" in body
         for skipped in report["skipped"]:
             assert skipped["where"] in body
+        for repair in report["repairs"]:
+            assert f"{repair['where']} ({repair['place']}): `{repair['name_before']}` → `{repair['name']}`" in body
         assert f"{len(report['renamed_tools']):,} distinct tool names renamed" in body
         assert f"| `{report['config']}` | {report['argument_changes'].get('coerced', 0):,} |" in body
     assert "This card describes release `v2.0.0`." in body and "This card describes release `v1.0.0`." in releases.card_v1
@@ -274,7 +276,7 @@ def test_dry_run_lists_everything_and_sends_nothing(build_dirs: dict[str, Path],
         assert line in out, line
     for name in publish.metric_files(metric_dir):
         assert f"add {name}  (from " in out
-    assert "| `rl` | test | 78 | 80 | 2 |" in (tmp_path / "card.md").read_text()
+    assert "| `rl` | test | 80 | 80 | 0 |" in (tmp_path / "card.md").read_text()
 
 
 def corrupt_copy(build: Path, dest: Path, row: int, change: Any) -> Path:
@@ -332,15 +334,18 @@ def test_without_build_every_config_is_built_first(build_dirs: dict[str, Path], 
 
     built: list[tuple[Path, str]] = []
 
-    def fake_build(root: Path, on_error: str) -> list[publish.Build]:
-        built.append((root, on_error))
+    def fake_build(root: Path, strict: bool) -> list[publish.Build]:
+        built.append((root, strict))
         return [load_build(build_dirs[c]) for c in publish.CONFIGS]
 
     monkeypatch.setattr(publish, "build_default_sources", fake_build)
     args = make_parser().parse_args(["push", "--dataset-repo", DATASET, "--metric-repo", METRIC, "--dry-run",
                                      "--metric-dir", str(metric_dir)])
     assert args.func(args) == 0
-    assert [on_error for _, on_error in built] == ["skip"]
+    assert [strict for _, strict in built] == [False]  # the same default as `build`
+    strict_args = make_parser().parse_args(["push", "--dataset-repo", DATASET, "--metric-repo", METRIC, "--dry-run",
+                                            "--metric-dir", str(metric_dir), "--strict"])
+    assert strict_args.func(strict_args) == 0 and [s for _, s in built] == [False, True]
     out = capsys.readouterr().out
     assert "add rl/test-00000-of-00001.parquet" in out and "add sft/train-00000-of-00001.parquet" in out
     assert "no tag" in out

@@ -79,7 +79,7 @@ def metric_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def rl_high(tmp_path_factory: pytest.TempPathFactory, sample_path: Path, offline_vocab: Path) -> Path:
     out = tmp_path_factory.mktemp("high") / "rl"
-    build(out, "rl", {"test": str(sample_path)}, reasoning_effort="high", on_error="skip")
+    build(out, "rl", {"test": str(sample_path)}, reasoning_effort="high")
     return out
 
 
@@ -153,7 +153,7 @@ def test_a_build_never_overwrites_a_folder_that_is_not_a_build(tmp_path: Path, s
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
     with pytest.raises(FileExistsError, match="not a build folder"):
-        build(tmp_path / "mine", "rl", {"test": str(sample_path)}, on_error="skip")
+        build(tmp_path / "mine", "rl", {"test": str(sample_path)})
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
 
 
@@ -184,7 +184,7 @@ elif point == "between-renames":
         if ".rlla-build-" in str(target):
             die()
     Path.rename = rename_then_die
-build(out, "rl", {"test": str(sample_path())}, reasoning_effort="high", on_error="skip")
+build(out, "rl", {"test": str(sample_path())}, reasoning_effort="high")
 """
 
 
@@ -223,7 +223,7 @@ def test_stale_temporary_folders_of_dead_builds_are_removed(tmp_path: Path, samp
     mine = Path(tempfile.gettempdir()) / f"rlla-build-{os.getpid()}-alive"
     mine.mkdir(exist_ok=True)
     try:
-        build(tmp_path / "rl", "rl", {"test": str(sample_path)}, on_error="skip")
+        build(tmp_path / "rl", "rl", {"test": str(sample_path)})
         assert not stale.exists()
         assert mine.exists()  # a live process's folder is left alone
     finally:
@@ -438,7 +438,7 @@ def test_sources_are_recorded_and_can_be_pinned(file_server: tuple[str, Path], s
     served = root / "test.parquet"
     shutil.copy(sample_path, served)
     url = f"{base}/test.parquet"
-    report = build(tmp_path / "ok", "rl", url, on_error="skip", sha256={url: sha256_file(sample_path)})
+    report = build(tmp_path / "ok", "rl", url, sha256={url: sha256_file(sample_path)})
     [source] = report.sources
     assert source["origin"] == url and source["size"] == sample_path.stat().st_size
     assert source["sha256"] == hashlib.sha256(sample_path.read_bytes()).hexdigest()
@@ -446,7 +446,7 @@ def test_sources_are_recorded_and_can_be_pinned(file_server: tuple[str, Path], s
     assert url in card and source["sha256"] in card
     served.write_bytes(served.read_bytes()[:-1] + b"\0")  # tampered upstream
     with pytest.raises(SourceError, match="differs from the expected"):
-        build(tmp_path / "bad", "rl", url, on_error="skip", sha256={url: sha256_file(sample_path)})
+        build(tmp_path / "bad", "rl", url, sha256={url: sha256_file(sample_path)})
     assert not (tmp_path / "bad").exists()
 
 
@@ -463,8 +463,8 @@ def test_cli_sha256_flag(sample_path: Path, tmp_path: Path) -> None:
 
 def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
     out = tmp_path / "sft"
-    proc = subprocess.Popen([*CLI, "build", "--config", "sft", "--raw", str(SFT_FIXTURE), "--out", str(out),
-                             "--on-error", "skip"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*CLI, "build", "--config", "sft", "--raw", str(SFT_FIXTURE), "--out", str(out)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not any(".rlla-build-" in p.name for p in tmp_path.iterdir()) and time.monotonic() < deadline:

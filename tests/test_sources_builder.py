@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from rlla_4k_gpt import sources
 from rlla_4k_gpt.build import build, parquet_name
 from rlla_4k_gpt.cli import main
-from rlla_4k_gpt.convert import ConversionError
+from rlla_4k_gpt.convert import ConversionError, SourceDataError
 from rlla_4k_gpt.rows import FEATURES
 from rlla_4k_gpt.sources import PinnedFile, SourceError, git_blob_id, toolrl_split, verify_blob
 
@@ -65,23 +66,29 @@ def test_pinned_download_is_verified(file_server, monkeypatch, sample_path: Path
     monkeypatch.setitem(
         sources.PINNED, "rl", {s: PinnedFile(f"dataset/{s}.parquet", blob) for s in ("train", "test")}
     )
-    report = build(tmp_path / "ok", "rl", None, on_error="skip")
-    assert report.splits["train"].written == report.splits["test"].written == 78
+    report = build(tmp_path / "ok", "rl", None)
+    assert report.splits["train"].written == report.splits["test"].written == 80
     monkeypatch.setitem(sources.PINNED, "rl", {s: PinnedFile(f"dataset/{s}.parquet", "0" * 40) for s in ("train", "test")})
     with pytest.raises(SourceError, match=r"dataset/train.parquet: git blob id .* does not match"):
-        build(tmp_path / "bad", "rl", None, on_error="skip")
+        build(tmp_path / "bad", "rl", None)
 
 
 def test_raw_json_by_url_is_split_by_rule(file_server, tmp_path: Path) -> None:
     url, root = file_server
     shutil.copy(SFT_FIXTURE, root / SFT_FIXTURE.name)
-    report = build(tmp_path / "out", "sft", f"{url}/{SFT_FIXTURE.name}", on_error="skip")
+    report = build(tmp_path / "out", "sft", f"{url}/{SFT_FIXTURE.name}")
     assert report.splits["train"].read == 294 and report.splits["test"].read == 6
 
 
-def test_bad_row_raises_with_file_and_row(sample_path: Path, tmp_path: Path) -> None:
-    with pytest.raises(ConversionError, match=r"toolrl_rlla_4k_test\.parquet row 9: .*undeclared"):
-        build(tmp_path / "out", "rl", {"test": str(sample_path)})
+def test_strict_raises_on_the_source_data_error_with_file_and_row(tmp_path: Path) -> None:
+    with pytest.raises(SourceDataError, match=r"rlla_sft_first300\.json\.gz row 130: call to undeclared tool .*--strict"):
+        build(tmp_path / "out", "sft", str(SFT_FIXTURE), strict=True)
+
+
+def test_cli_strict_names_file_row_and_flag(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    assert main(["build", "--config", "sft", "--raw", str(SFT_FIXTURE), "--strict", "--out", str(tmp_path / "o")]) == 1
+    assert re.search(r"rlla_sft_first300\.json\.gz row 130: .*without --strict", caplog.text)
+    assert "strict=" not in caplog.text and "on_error" not in caplog.text
 
 
 def test_record_missing_a_field_names_the_row(tmp_path: Path) -> None:
@@ -109,15 +116,37 @@ def test_parquet_that_is_not_toolrl_is_named(tmp_path: Path) -> None:
         build(tmp_path / "out", "rl", str(tmp_path))
 
 
-def test_skips_are_counted_listed_and_absent(build_dirs: dict[str, Path], build_reports: dict) -> None:
+def test_test_split_builds_every_row_with_two_repairs(build_dirs: dict[str, Path], build_reports: dict) -> None:
     report = build_reports["rl"]
     test = report["splits"]["test"]
-    assert test["read"] == test["written"] + test["skipped"] == 80
-    assert [s["where"] for s in report["skipped"]] == ["toolrl_rlla_4k_test.parquet row 9", "toolrl_rlla_4k_test.parquet row 45"]
+    assert (test["read"], test["written"], test["repaired"], test["skipped"]) == (80, 80, 2, 0)
+    assert report["skipped"] == []
+    where = "toolrl_rlla_4k_test.parquet row "
+    assert [(r["where"], r["place"]) for r in report["repairs"]] == [(where + "9", "answer"), (where + "45", "history turn 1")]
+    dax = "DAX Point Changes for Each Month (January-August, 2022)"
+    assert report["repairs"][0] | {"split": "test"} == {
+        "split": "test", "where": where + "9", "place": "answer", "name_before": "DAX Point Changes for Each Month ",
+        "key_before": "January-August, 2022)(start_string", "name": dax, "key": "start_string"}
     rows = read_build(build_dirs["rl"])
-    assert {r["extra_info"]["source_row"] for r in rows} == set(range(80)) - {9, 45}
+    assert {r["extra_info"]["source_row"] for r in rows} == set(range(80))
+    row9 = next(r for r in rows if r["extra_info"]["source_row"] == 9)
+    safe = {m["original"]: m["safe"] for m in row9["extra_info"]["name_map"]}[dax]
+    assert [c["name"] for c in row9["answer"]["calls"]][0] == safe
+    assert "start_string" in json.loads(row9["answer"]["calls"][0]["arguments"])
     assert report["argument_changes"]["coerced"] > 0
     assert report["renamed_tools"]["Domain WHOIS Lookup API"] == "Domain_WHOIS_Lookup_API"
+
+
+def test_sft_source_data_error_is_excluded_and_reported(build_dirs: dict[str, Path], build_reports: dict) -> None:
+    report = build_reports["sft"]
+    read = sum(s["read"] for s in report["splits"].values())
+    written = sum(s["written"] for s in report["splits"].values())
+    assert (read, written, sum(s["skipped"] for s in report["splits"].values())) == (300, 299, 1)
+    (excluded,) = report["skipped"]
+    assert excluded["where"] == "rlla_sft_first300.json.gz row 130"
+    assert excluded["error"].startswith("call to undeclared tool 'LastName varchar'")
+    assert 130 not in {r["extra_info"]["source_row"] for r in read_build(build_dirs["sft"])}
+    assert report["repairs"] == []  # the cut-name defect is in rows 300-399 of rlla_sft.json, not in the fixture
 
 
 def test_rows_keep_toolrl_index_and_split(build_dirs: dict[str, Path]) -> None:
@@ -128,13 +157,13 @@ def test_rows_keep_toolrl_index_and_split(build_dirs: dict[str, Path]) -> None:
 
 def test_build_is_byte_identical(sample_path: Path, tmp_path: Path) -> None:
     for name in ("a", "b"):
-        build(tmp_path / name, "rl", {"test": str(sample_path)}, on_error="skip")
+        build(tmp_path / name, "rl", {"test": str(sample_path)})
     first = (tmp_path / "a" / "data" / parquet_name("test")).read_bytes()
     assert first == (tmp_path / "b" / "data" / parquet_name("test")).read_bytes()
 
 
 def test_reasoning_effort_option(sample_path: Path, tmp_path: Path) -> None:
-    build(tmp_path / "hi", "rl", {"test": str(sample_path)}, reasoning_effort="high", on_error="skip")
+    build(tmp_path / "hi", "rl", {"test": str(sample_path)}, reasoning_effort="high")
     rows = read_build(tmp_path / "hi")
     assert all("Reasoning: high" in r["prompt_text"] for r in rows)
 
@@ -149,10 +178,12 @@ def test_build_dir_loads_as_hub_layout(build_dirs: dict[str, Path]) -> None:
 
 
 def test_cli_build_writes_layout_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["build", "--sample", "--on-error", "skip", "--out", str(tmp_path / "o")]) == 0
-    assert "test: 78 rows written, 2 skipped, 80 read" in capsys.readouterr().out
+    assert main(["build", "--sample", "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "test: 80 rows written (2 repaired), 0 excluded, 80 read" in out
+    assert "repaired toolrl_rlla_4k_test.parquet row 9 (answer): 'DAX Point Changes for Each Month '" in out
     report = json.loads((tmp_path / "o" / "build_report.json").read_text())
-    assert report["config"] == "rl" and report["options"]["on_error"] == "skip"
+    assert report["config"] == "rl" and report["options"]["strict"] is False
     assert (tmp_path / "o" / "data" / parquet_name("test")).exists()
 
 
@@ -174,7 +205,7 @@ def test_max_prompt_tokens_flags_or_drops(mode: str, sample_path: Path, tmp_path
     lengths = sorted(r["prompt_tokens"] for r in read_build(build_dirs["rl"]))
     limit = lengths[len(lengths) // 2]
     over = sum(n > limit for n in lengths)
-    report = build(tmp_path / mode, "rl", {"test": str(sample_path)}, on_error="skip", max_prompt_tokens=limit, over_limit=mode)
+    report = build(tmp_path / mode, "rl", {"test": str(sample_path)}, max_prompt_tokens=limit, over_limit=mode)
     rows = read_build(tmp_path / mode)
     assert report.splits["test"].over_prompt_limit == over > 0
     if mode == "flag":
