@@ -233,7 +233,7 @@ def row_problem(row: Mapping[str, Any], split: str) -> str | None:
     ``extra_info.split`` equal to the split.
     """
     from .harmony import ASSISTANT_START, encoding, ground_truth_turn, parse_completion
-    from .rows import ABILITY, DATA_SOURCE
+    from .rows import ABILITY, DATA_SOURCE, decoded
 
     expected = {"data_source": DATA_SOURCE, "ability": ABILITY}
     for column, value in expected.items():
@@ -251,7 +251,7 @@ def row_problem(row: Mapping[str, Any], split: str) -> str | None:
     try:
         parse_completion(prompt + truth)
         turn = ground_truth_turn(truth)
-        tools = {t["function"]["name"]: t["function"]["parameters"] for t in json.loads(row["tools"])}
+        tools = {t["function"]["name"]: t["function"]["parameters"] for t in decoded(row["tools"])}
     except Exception as err:  # openai-harmony raises its own types; any failure is a broken row
         return f"prompt_text + ground_truth does not parse ({type(err).__name__}: {err})"
     if not turn.calls and turn.response is None:

@@ -155,3 +155,14 @@ def make_row(
             "over_prompt_limit": over_limit,
         },
     }
+
+
+def decoded(values: list[Any] | None) -> list[Any]:
+    """A ``prompt`` or ``tools`` value as Python objects, whether it was read with ``datasets``
+    (already decoded) or straight from the parquet with pyarrow (JSON text per item).
+
+    Example:
+        >>> decoded(['{"role": "user", "content": "hi"}']) == decoded([{"role": "user", "content": "hi"}])
+        True
+    """
+    return [json.loads(v) if isinstance(v, str) else v for v in values or []]
