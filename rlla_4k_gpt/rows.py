@@ -29,14 +29,14 @@ Columns:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from datasets import Features, Json, List, Value
 
 from .convert import Conversion, answer_to_dict
 from .harmony import INSTRUCTIONS, JSON_CONTENT_TYPE
-from .template import template_tokens
+from .template import TemplateRendering, template_rendering
 from .toolrl import AssistantTurn, Observation, ToolCall, Turn, UserTurn
 
 DATA_SOURCE = "rlla_gpt"
@@ -127,18 +127,38 @@ def _json_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def as_loaded(values: Sequence[Any]) -> list[Any]:
+    """``values`` as ``load_dataset`` returns them from a ``List(Json())`` column: encoded with
+    :func:`_json_value`, decoded by ``datasets.Json``. Its JSON reader (pandas' ujson) may read a
+    float of 17 significant digits one unit in the last place off, as openai-harmony does.
+
+    Example:
+        >>> as_loaded([{"a": [1, 2.5, "x"]}])
+        [{'a': [1, 2.5, 'x']}]
+    """
+    feature = Json()
+    return [feature.decode_example(_json_value(v)) for v in values]
+
+
+def template_rendering_of(conv: Conversion) -> TemplateRendering:
+    """The template rendering of a row's ``prompt`` and ``tools`` as a user loads them."""
+    return template_rendering(as_loaded(chat_messages(conv.history)), as_loaded(conv.tools), conv.prompt_text)
+
+
 def make_row(
     conv: Conversion, record: dict[str, Any], split: str, index: int, source: str, source_row: int,
-    over_limit: bool = False,
+    over_limit: bool = False, rendering: TemplateRendering | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Assemble the row contract for one converted record."""
+    """Assemble the row contract for one converted record (``rendering``: the template rendering
+    of its prompt, when the caller already has it)."""
     prompt = chat_messages(conv.history)
+    rendering = rendering or template_rendering_of(conv)
     return {
         "data_source": DATA_SOURCE,
         "prompt": [_json_value(m) for m in prompt],
         "prompt_text": conv.prompt_text,
         "prompt_tokens": conv.prompt_tokens,
-        "template_tokens": template_tokens(prompt, conv.tools),
+        "template_tokens": rendering.tokens,
         "tools": [_json_value(t) for t in conv.tools],
         "reward_model": {"style": "rule", "ground_truth": conv.ground_truth},
         "answer": answer_to_dict(conv.answer),

@@ -79,18 +79,6 @@ def render(
                                  add_generation_prompt=add_generation_prompt)  # fmt: skip
 
 
-def template_tokens(messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]] | None) -> int:
-    """Length in gpt-oss tokens of the template's rendering (``add_generation_prompt=True``).
-
-    Example:
-        >>> template_tokens([{"role": "user", "content": "hi"}], None) > 20
-        True
-    """
-    from .harmony import encoding
-
-    return len(encoding().encode(render(messages, tools), allowed_special="all"))
-
-
 # ----------------------------------------------------------------------------- differences
 
 
@@ -185,3 +173,70 @@ def first_difference(a: str, b: str, context: int = 60) -> str:
     """
     i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
     return f"at {i}: {a[max(0, i - context):i + context]!r} vs {b[max(0, i - context):i + context]!r}"
+
+
+@dataclass(frozen=True)
+class TemplateRendering:
+    """A row's template rendering, summarised: its token count and its difference classes."""
+
+    tokens: int
+    differences: tuple[str, ...]
+
+
+def template_rendering(
+    messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]] | None, prompt_text: str
+) -> TemplateRendering:
+    """Render once; count tokens and the classes by which it differs from ``prompt_text``.
+
+    Example:
+        >>> msgs = [{"role": "user", "content": "hi"}]
+        >>> template_rendering(msgs, None, render(msgs).replace("Current date: 2025-08-05\\n", "")).differences
+        ('current_date',)
+    """
+    from .harmony import encoding
+
+    text = render(messages, tools)
+    return TemplateRendering(len(encoding().encode(text, allowed_special="all")), tuple(differences(text, prompt_text)))
+
+
+def template_tokens(messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]] | None) -> int:
+    """Length in gpt-oss tokens of the template's rendering (``add_generation_prompt=True``).
+
+    Example:
+        >>> template_tokens([{"role": "user", "content": "hi"}], None) > 20
+        True
+    """
+    from .harmony import encoding
+
+    return len(encoding().encode(render(messages, tools), allowed_special="all"))
+
+
+def difference_table(reports: Mapping[str, Mapping[str, Any]]) -> str:
+    """Markdown: rows per difference class for each config's build report (the card and
+    docs/conversion.md both show this table, produced by this function).
+
+    Example:
+        >>> print(difference_table({"rl": {"splits": {"test": {"written": 2}},
+        ...     "template_differences": {"current_date": 2}, "rows_equal_to_template": 0}}))
+        | class | what differs | rl (2 rows) |
+        |---|---|---|
+        | `current_date` | the template always writes today's `Current date:` into the system message; `prompt_text` has no date, so builds are reproducible | 2 |
+        | (none) | rows whose template rendering equals `prompt_text` exactly | 0 |
+        | (none but the date) | rows equal to `prompt_text` once the `Current date:` line is removed | 0 |
+    """
+    configs = list(reports)
+    rows = {c: sum(s.get("written", 0) for s in reports[c].get("splits", {}).values()) for c in configs}
+    head = "| class | what differs | " + " | ".join(f"{c} ({rows[c]:,} rows)" for c in configs) + " |"
+    lines = [head, "|" + "---|" * (len(configs) + 2)]
+    counts = {c: reports[c].get("template_differences", {}) for c in configs}
+    for cls in [*CLASSES, None]:
+        name = cls.name if cls else UNEXPLAINED
+        if cls is None and not any(counts[c].get(name) for c in configs):
+            continue
+        text = cls.description if cls else "anything no class explains (a bug: the tests fail on it)"
+        lines.append(f"| `{name}` | {text} | " + " | ".join(f"{counts[c].get(name, 0):,}" for c in configs) + " |")
+    lines.append("| (none) | rows whose template rendering equals `prompt_text` exactly | "
+                 + " | ".join(f"{reports[c].get('rows_equal_to_template', 0):,}" for c in configs) + " |")
+    lines.append("| (none but the date) | rows equal to `prompt_text` once the `Current date:` line is removed | "
+                 + " | ".join(f"{reports[c].get('rows_equal_but_date', 0):,}" for c in configs) + " |")
+    return "\n".join(lines)
