@@ -463,6 +463,7 @@ def card_values(builds: Sequence[Build], reports: Mapping[str, Mapping[str, Any]
     those already on the Hub); ``stats`` is the token statistics markdown, left out when empty.
     """
     from .builder import CITATION
+    from .template import difference_table
 
     where, row = example_row(builds)
     total = sum(c["written"] for r in reports.values() for c in r.get("splits", {}).values())
@@ -482,6 +483,7 @@ def card_values(builds: Sequence[Build], reports: Mapping[str, Mapping[str, Any]
         "multi_call_rows": multi_call_rows(builds),
         "stop_tokens": stop_token_text(),
         "renamed_tools": renamed_tools_section(reports),
+        "template_differences": difference_table(reports),
         "argument_changes": argument_changes_section(reports),
         "skipped": skipped_section(reports),
         "token_stats": (f"<!-- token statistics: rlla-4k-gpt stats -->\n## Token statistics\n\n{stats}\n") if stats else "",

@@ -11,8 +11,9 @@ Columns:
   ``{"role": "tool", "name", "content": <the JSON value>}``. ``tokenizer.apply_chat_template(
   row["prompt"], tools=row["tools"])`` takes a loaded row as-is;
 - ``prompt_text``: openai-harmony's rendering of the prompt (what vLLM renders for gpt-oss),
-  ending with ``<|start|>assistant``; how it differs from the chat template's rendering is in
-  :mod:`rlla_4k_gpt.template`;
+  ending with ``<|start|>assistant``; the classes by which the chat template's rendering of
+  ``prompt`` + ``tools`` differs from it are counted in the build report and listed in
+  docs/conversion.md;
 - ``prompt_tokens``: the length of ``prompt_text`` in gpt-oss tokens (openai-harmony's encoding);
 - ``template_tokens``: the length of the chat template's rendering of ``prompt`` + ``tools``
   (``add_generation_prompt=True``) in the same tokens;
