@@ -216,13 +216,13 @@ def difference_table(reports: Mapping[str, Mapping[str, Any]]) -> str:
     docs/conversion.md both show this table, produced by this function).
 
     Example:
-        >>> print(difference_table({"rl": {"splits": {"test": {"written": 2}},
-        ...     "template_differences": {"current_date": 2}, "rows_equal_to_template": 0}}))
+        >>> table = difference_table({"rl": {"splits": {"test": {"written": 2}},
+        ...     "template_differences": {"current_date": 2}, "rows_equal_to_template": 0}})
+        >>> print("\\n".join(line[:40] for line in table.splitlines()[:4]))
         | class | what differs | rl (2 rows) |
         |---|---|---|
-        | `current_date` | the template always writes today's `Current date:` into the system message; `prompt_text` has no date, so builds are reproducible | 2 |
-        | (none) | rows whose template rendering equals `prompt_text` exactly | 0 |
-        | (none but the date) | rows equal to `prompt_text` once the `Current date:` line is removed | 0 |
+        | `current_date` | the template always wr
+        | `default_trailing_comma` | the template
     """
     configs = list(reports)
     rows = {c: sum(s.get("written", 0) for s in reports[c].get("splits", {}).values()) for c in configs}

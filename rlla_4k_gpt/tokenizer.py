@@ -169,8 +169,9 @@ def _backend_tokenizer(vocab_path: Path) -> Any:
         def extract_vocab_merges_from_model(self, tiktoken_url: str) -> Any:
             return vocab_and_merges(read_tiktoken_ranks(tiktoken_url))
 
+    specials = list(SPECIAL_TOKENS)  # transformers 5 names the argument extra_, 4.57 additional_
     converter = _Converter(
-        vocab_file=str(vocab_path), pattern=O200K_PATTERN, extra_special_tokens=list(SPECIAL_TOKENS)
+        vocab_file=str(vocab_path), pattern=O200K_PATTERN, extra_special_tokens=specials, additional_special_tokens=specials
     )
     return converter.converted()
 
