@@ -289,7 +289,11 @@ def corrupt_copy(build: Path, dest: Path, row: int, change: Any) -> Path:
     table = pq.read_table(path)
     rows = table.to_pylist()
     rows[row] = change(rows[row])
-    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    # pyarrow cannot build the Json (arrow.json extension) columns from Python values: build their
+    # storage (JSON text) and cast back to the file's schema.
+    storage = pa.schema([pa.field(f.name, pa.list_(pa.string())) if f.name in ("prompt", "tools") else f
+                         for f in table.schema], metadata=table.schema.metadata)  # fmt: skip
+    pq.write_table(pa.Table.from_pylist(rows, schema=storage).cast(table.schema), path)
     return dest
 
 
