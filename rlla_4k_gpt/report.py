@@ -39,6 +39,7 @@ class BuildReport:
     rows_equal_to_template: int = 0
     rows_equal_but_date: int = 0
     options: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # split -> FilePin, see manifest
 
     def split(self, name: str) -> SplitCounts:
         return self.splits.setdefault(name, SplitCounts())

@@ -3,9 +3,10 @@
 All scoring lives in :mod:`rlla_4k_gpt.toolrl_reward_core` (standard library only); this module
 re-exports it and adapts it to the trainers.
 
-verl (``custom_reward_function.path`` pointing at ``rlla_4k_gpt/verl_reward.py``, or this module)::
+verl (``reward.custom_reward_function.path=pkg://rlla_4k_gpt.reward``, ``name=compute_score``;
+``compute_score_batch`` for verl's batch manager; see docs/reward.md)::
 
-    compute_score(data_source, solution_str, ground_truth, extra_info=None, step=None, **variant_flags)
+    compute_score(data_source, solution_str, ground_truth, extra_info=None, *, step=None, **variant_flags)
 
 TRL (``GRPOTrainer(reward_funcs=[toolrl_reward_func])``): the dataset needs a ``ground_truth``
 column (or the ``reward_model`` column of the built dataset).
@@ -27,6 +28,7 @@ from typing import Any
 from .toolrl_reward_core import (
     ENV_VARS,
     VARIANT_NAMES,
+    VERL_MANAGER_KWARGS,
     Bounds,
     GroundTruth,
     GroundTruthError,
@@ -36,6 +38,7 @@ from .toolrl_reward_core import (
     Variant,
     bounds,
     compute_score,
+    compute_score_batch,
     decode_token_ids,
     messages_to_harmony,
     parse_completion,
@@ -45,11 +48,13 @@ from .toolrl_reward_core import (
     toolrl_reward,
     typed_equal,
     variant_from_name,
+    verl_step,
 )
 
 __all__ = [
     "ENV_VARS",
     "VARIANT_NAMES",
+    "VERL_MANAGER_KWARGS",
     "Bounds",
     "GroundTruth",
     "GroundTruthError",
@@ -58,6 +63,7 @@ __all__ = [
     "Variant",
     "bounds",
     "compute_score",
+    "compute_score_batch",
     "correctness_reward_func",
     "decode_token_ids",
     "format_reward_func",
@@ -72,6 +78,7 @@ __all__ = [
     "toolrl_reward_func",
     "typed_equal",
     "variant_from_name",
+    "verl_step",
 ]
 
 COMPONENTS = ("score", "format", "correctness", "length")

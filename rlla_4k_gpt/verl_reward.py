@@ -1,4 +1,8 @@
-"""verl entry file: ``custom_reward_function.path=<this file>``, ``custom_reward_function.name=compute_score``.
+"""verl entry file for the by-path form: ``reward.custom_reward_function.path=<this file>``.
+
+Prefer ``reward.custom_reward_function.path=pkg://rlla_4k_gpt.reward``: a function loaded by file
+path lives in verl's unregistered ``custom_module_<hash>`` module, which only cloudpickle can
+pickle. This file is for machines where the package is not installed.
 
 verl loads this file by path (``importlib.util.spec_from_file_location`` + ``exec_module``), so it
 cannot use relative imports. It imports the installed package, and otherwise loads
@@ -7,11 +11,12 @@ installing anything.
 
 Example (Hydra overrides)::
 
-    custom_reward_function.path=$(python -c "import rlla_4k_gpt, os; print(os.path.dirname(rlla_4k_gpt.__file__))")/verl_reward.py
-    custom_reward_function.name=compute_score
-    +custom_reward_function.reward_kwargs.with_length=true   # optional variant switches
+    reward.custom_reward_function.path=/path/to/verl_reward.py
+    reward.custom_reward_function.name=compute_score          # or compute_score_batch (batch manager)
+    +reward.custom_reward_function.reward_kwargs.with_length=true   # optional variant switches
 
-The step for the scheduled variants is ``step=`` or ``extra_info["step"]``; see docs/reward.md.
+The step for the scheduled variants is ``step=``, ``extra_info["step"]`` or
+``extra_info["global_steps"] + 1``; see docs/reward.md.
 """
 
 from __future__ import annotations
@@ -58,3 +63,16 @@ def compute_score(
         1.0
     """
     return _core.compute_score(data_source, solution_str, ground_truth, extra_info, **kwargs)
+
+
+def compute_score_batch(
+    data_sources: Any, solution_strs: Any, ground_truths: Any, extra_infos: Any = None, **kwargs: Any
+) -> list[dict[str, float]]:
+    """verl's batch reward manager signature: one :func:`compute_score` dict per item.
+
+    Example:
+        >>> gt = '<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>Hi<|return|>'
+        >>> [r["score"] for r in compute_score_batch(["rlla_gpt"], ["analysisx assistantfinalHi"], [gt], [{}])]
+        [1.0]
+    """
+    return _core.compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos, **kwargs)

@@ -42,6 +42,50 @@ def test_step_from_keyword_or_extra_info() -> None:
     assert (by_extra["format"], by_extra["correctness"]) == pytest.approx((1.5, 2.5))
 
 
+def test_step_precedence_step_then_extra_info_step_then_global_steps() -> None:
+    def fmt(extra_info: dict | None, **kw: Any) -> float:
+        return reward.compute_score("rlla_gpt", GT, GT, extra_info, schedule_reward=True, **kw)["format"]
+
+    at = {s: reward.toolrl_reward(GT, GT, step=s, variant="schedulereward").format for s in (1, 50, 75, 100)}
+    assert fmt({"global_steps": 49}) == at[50]  # the rollout's weights version: trainer step - 1
+    assert fmt({"global_steps": 49, "step": 75}) == at[75]
+    assert fmt({"global_steps": 49, "step": 75}, step=100) == at[100]
+    assert fmt({"global_steps": None, "step": None}) == fmt({}) == fmt(None) == at[1]
+    with pytest.raises(ValueError, match="global_steps"):
+        fmt({"global_steps": "49"})
+
+
+def test_scheduled_variant_without_a_step_warns_once(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rlla_4k_gpt import toolrl_reward_core
+
+    monkeypatch.setattr(toolrl_reward_core, "_warned_no_step", False)
+    with caplog.at_level("WARNING", logger="rlla_4k_gpt.toolrl_reward_core"):
+        reward.compute_score("rlla_gpt", GT, GT, {}, variant="default")
+        assert not caplog.records
+        for _ in range(3):
+            reward.compute_score("rlla_gpt", GT, GT, {}, schedule_reward=True)
+    assert [r.getMessage()[:40] for r in caplog.records] == ["scheduled reward variant without a step "]
+
+
+def test_verl_manager_keywords_are_ignored_and_others_raise() -> None:
+    extra = dict.fromkeys(reward.VERL_MANAGER_KWARGS, "x")
+    assert reward.compute_score("rlla_gpt", STRIPPED, GT, {}, **extra) == reward.compute_score("rlla_gpt", STRIPPED, GT)
+    with pytest.raises(TypeError, match="with_lenght"):
+        reward.compute_score("rlla_gpt", STRIPPED, GT, {}, with_lenght=True, **extra)
+
+
+def test_compute_score_batch_matches_compute_score() -> None:
+    infos = [{"global_steps": 0}, {"step": 100}]
+    out = reward.compute_score_batch(["rlla_gpt"] * 2, [STRIPPED, WRONG], [GT, GT], infos,
+                                     schedule_reward=True, reward_router_address="x")
+    assert out == [reward.compute_score("rlla_gpt", c, GT, i, schedule_reward=True) for c, i in zip([STRIPPED, WRONG], infos)]
+    assert reward.compute_score_batch(["s"], [STRIPPED], [GT]) == [reward.compute_score("s", STRIPPED, GT)]
+    with pytest.raises(ValueError, match="1 extra_infos for 2 solutions"):
+        reward.compute_score_batch(["s"] * 2, [STRIPPED, WRONG], [GT, GT], [{}])
+    with pytest.raises(ValueError, match="2 solutions, 1 ground truths"):
+        reward.compute_score_batch(["s"] * 2, [STRIPPED, WRONG], [GT])
+
+
 def test_environment_and_keyword_variants(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORRECTMAX1", "1")
     assert reward.compute_score("rlla_gpt", GT, GT)["correctness"] == 1.0
