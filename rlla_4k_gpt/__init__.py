@@ -6,4 +6,4 @@ argument fitting) → :mod:`.harmony` (render with openai-harmony) → :mod:`.co
 → :mod:`.rows` (the row contract) → :mod:`.builder` (the ``datasets`` builder) → :mod:`.cli`.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -31,7 +31,7 @@ import datasets
 from .convert import SourceDataError, convert_record
 from .report import BuildReport
 from .toolrl_reward_core import TOOLRL_CITATION as CITATION
-from .rows import FEATURES, make_row
+from .rows import FEATURES, make_row, template_rendering_of
 from .sources import PINNED, Record, SourceError, SourceSpec, iter_json_split, iter_json_whole, iter_parquet, kind_of
 from .sources import verify_blob
 from .errors import one_line
@@ -242,5 +242,6 @@ class Rlla4kGpt(datasets.GeneratorBasedBuilder):
         if over and self.config.over_limit == "drop":
             counts.dropped_over_prompt_limit += 1
             return None
-        self.report.add_row(record.split, conv, record.where)
-        return make_row(conv, record.data, record.split, record.index, record.source, record.source_row, over)
+        rendering = template_rendering_of(conv)
+        self.report.add_row(record.split, conv, record.where, rendering.differences)
+        return make_row(conv, record.data, record.split, record.index, record.source, record.source_row, over, rendering)

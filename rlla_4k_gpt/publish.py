@@ -225,7 +225,7 @@ def row_problem(row: Mapping[str, Any], split: str) -> str | None:
     ``extra_info.split`` equal to the split.
     """
     from .harmony import ASSISTANT_START, encoding, ground_truth_turn, parse_completion
-    from .rows import ABILITY, DATA_SOURCE
+    from .rows import ABILITY, DATA_SOURCE, decoded
 
     expected = {"data_source": DATA_SOURCE, "ability": ABILITY}
     for column, value in expected.items():
@@ -243,7 +243,7 @@ def row_problem(row: Mapping[str, Any], split: str) -> str | None:
     try:
         parse_completion(prompt + truth)
         turn = ground_truth_turn(truth)
-        tools = {t["function"]["name"]: t["function"]["parameters"] for t in json.loads(row["tools"])}
+        tools = {t["function"]["name"]: t["function"]["parameters"] for t in decoded(row["tools"])}
     except Exception as err:  # openai-harmony raises its own types; any failure is a broken row
         return f"prompt_text + ground_truth does not parse ({type(err).__name__}: {err})"
     if not turn.calls and turn.response is None:
@@ -479,6 +479,7 @@ def card_values(builds: Sequence[Build], reports: Mapping[str, Mapping[str, Any]
     those already on the Hub); ``stats`` is the token statistics markdown, left out when empty.
     """
     from .builder import CITATION
+    from .template import difference_table
 
     where, row = example_row(builds)
     total = sum(c["written"] for r in reports.values() for c in r.get("splits", {}).values())
@@ -499,6 +500,7 @@ def card_values(builds: Sequence[Build], reports: Mapping[str, Mapping[str, Any]
         "multi_call_rows": multi_call_rows(builds),
         "stop_tokens": stop_token_text(),
         "renamed_tools": renamed_tools_section(reports),
+        "template_differences": difference_table(reports),
         "argument_changes": argument_changes_section(reports),
         "skipped": repairs_section(reports) + "\n\n" + skipped_section(reports),
         "token_stats": (f"<!-- token statistics: rlla-4k-gpt stats -->\n## Token statistics\n\n{stats}\n") if stats else "",

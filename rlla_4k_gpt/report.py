@@ -41,15 +41,22 @@ class BuildReport:
     renamed_tools: dict[str, str] = field(default_factory=dict)
     rows_with_renamed_tools: int = 0
     duplicate_tool_declarations_dropped: int = 0
+    template_differences: Counter = field(default_factory=Counter)
+    rows_equal_to_template: int = 0
+    rows_equal_but_date: int = 0
     options: dict[str, Any] = field(default_factory=dict)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # split -> FilePin, see manifest
 
     def split(self, name: str) -> SplitCounts:
         return self.splits.setdefault(name, SplitCounts())
 
-    def add_row(self, split: str, conv: Conversion, where: str) -> None:
-        """Count a converted row (``where`` names its file and row for the list of repairs)."""
+    def add_row(self, split: str, conv: Conversion, where: str, template_differences: tuple[str, ...] = ()) -> None:
+        """Count a converted row (``where`` names its file and row for the list of repairs;
+        ``template_differences``: its classes from :func:`rlla_4k_gpt.template.differences`)."""
         self.split(split).written += 1
+        self.template_differences.update(template_differences)
+        self.rows_equal_to_template += not template_differences
+        self.rows_equal_but_date += set(template_differences) <= {"current_date"}
         self.split(split).repaired += bool(conv.repairs)
         self.repairs += [{"split": split, "where": where, **asdict(r)} for r in conv.repairs]
         renamed = [(o, s) for o, s in conv.names if o != s]
@@ -70,6 +77,7 @@ class BuildReport:
         data = asdict(self)
         data["argument_changes"] = dict(sorted(self.argument_changes.items()))
         data["renamed_tools"] = dict(sorted(self.renamed_tools.items()))
+        data["template_differences"] = dict(sorted(self.template_differences.items()))
         return data
 
     def write(self, path: str | Path) -> None:
@@ -85,6 +93,8 @@ class BuildReport:
         changes = ", ".join(f"{k} {v}" for k, v in sorted(self.argument_changes.items())) or "none"
         lines.append(f"  argument changes: {changes}")
         lines.append(f"  tools renamed: {len(self.renamed_tools)} distinct names in {self.rows_with_renamed_tools} rows")
+        classes = ", ".join(f"{k} {v}" for k, v in sorted(self.template_differences.items())) or "none"
+        lines.append(f"  chat template vs prompt_text: {self.rows_equal_but_date} rows equal but the date; rows per class: {classes}")
         lines += [_repair_line(r) for r in self.repairs[:10]]
         if len(self.repairs) > 10:
             lines.append(f"  ... and {len(self.repairs) - 10} more repaired calls (see the report)")

@@ -3,14 +3,22 @@
 Columns:
 
 - ``data_source``: ``"rlla_gpt"``;
-- ``prompt``: chat messages for the gpt-oss chat template (developer instructions first; history
-  as user / assistant / tool messages, one tool call per assistant message, analysis in
-  ``thinking``). Arrow gives every message every field, with ``null`` where unused, and stores
-  call arguments as JSON text; :func:`template_messages` returns exactly what
-  ``tokenizer.apply_chat_template(messages, tools=json.loads(row["tools"]))`` expects;
-- ``prompt_text``: the rendered harmony prompt, ending with ``<|start|>assistant``;
+- ``prompt``: chat messages in the gpt-oss chat template's own shape (``datasets.Json`` values, so
+  each message carries only its own keys): developer instructions first, then the history as user /
+  assistant / tool messages. An assistant call is one message per call, ``tool_calls: [{"type":
+  "function", "function": {"name", "arguments": <object>, "content_type": "<|constrain|>json"}}]``,
+  with its analysis in ``thinking`` where harmony keeps it (the ongoing turn); a tool result is
+  ``{"role": "tool", "name", "content": <the JSON value>}``. ``tokenizer.apply_chat_template(
+  row["prompt"], tools=row["tools"])`` takes a loaded row as-is;
+- ``prompt_text``: openai-harmony's rendering of the prompt (what vLLM renders for gpt-oss),
+  ending with ``<|start|>assistant``; the classes by which the chat template's rendering of
+  ``prompt`` + ``tools`` differs from it are counted in the build report and listed in
+  docs/conversion.md;
 - ``prompt_tokens``: the length of ``prompt_text`` in gpt-oss tokens (openai-harmony's encoding);
-- ``tools``: JSON text of ``[{"type": "function", "function": {name, description, parameters}}]``;
+- ``template_tokens``: the length of the chat template's rendering of ``prompt`` + ``tools``
+  (``add_generation_prompt=True``) in the same tokens;
+- ``tools``: a list of tool objects ``{"type": "function", "function": {name, description,
+  parameters}}`` (``datasets.Json``);
 - ``reward_model``: ``{"style": "rule", "ground_truth": ...}``;
 - ``answer``: the ground truth as structure: reasoning, calls (name, arguments JSON), final;
 - ``ability``: ``"tool_calling"``;
@@ -22,29 +30,29 @@ Columns:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from datasets import Features, List, Value
+from datasets import Features, Json, List, Value
 
 from .convert import Conversion, answer_to_dict
-from .harmony import INSTRUCTIONS
+from .harmony import INSTRUCTIONS, JSON_CONTENT_TYPE
+from .template import TemplateRendering, template_rendering
 from .toolrl import AssistantTurn, Observation, ToolCall, Turn, UserTurn
 
 DATA_SOURCE = "rlla_gpt"
 ABILITY = "tool_calling"
 
 _STR = Value("string")
-_CALL = {"type": _STR, "function": {"name": _STR, "arguments": _STR}}
-MESSAGE = {"role": _STR, "content": _STR, "thinking": _STR, "name": _STR, "tool_calls": List(_CALL)}
 
 FEATURES = Features(
     {
         "data_source": _STR,
-        "prompt": List(MESSAGE),
+        "prompt": List(Json()),
         "prompt_text": _STR,
         "prompt_tokens": Value("int64"),
-        "tools": _STR,
+        "template_tokens": Value("int64"),
+        "tools": List(Json()),
         "reward_model": {"style": _STR, "ground_truth": _STR},
         "answer": {"reasoning": _STR, "calls": List({"name": _STR, "arguments": _STR}), "final": _STR},
         "ability": _STR,
@@ -63,70 +71,96 @@ FEATURES = Features(
 )
 
 
-def _message(role: str, content: str | None = None, **fields: Any) -> dict[str, Any]:
-    return {"role": role, "content": content, "thinking": None, "name": None, "tool_calls": None, **fields}
+Message = dict[str, Any]
 
 
-def _call_entry(call: ToolCall) -> dict[str, Any]:
-    return {"type": "function", "function": {"name": call.name, "arguments": json.dumps(call.arguments, ensure_ascii=False)}}
+def _call_message(call: ToolCall, thinking: str | None) -> Message:
+    function = {"name": call.name, "arguments": call.arguments, "content_type": JSON_CONTENT_TYPE}
+    message: Message = {"role": "assistant", "tool_calls": [{"type": "function", "function": function}]}
+    if thinking is not None:
+        message["thinking"] = thinking
+    return message
 
 
-def _assistant(turn: AssistantTurn) -> list[dict[str, Any]]:
-    messages = [_message("assistant", tool_calls=[_call_entry(c)]) for c in turn.calls]
+def _assistant(turn: AssistantTurn, keep_thinking: bool) -> list[Message]:
+    thinking = turn.reasoning if keep_thinking else None
+    messages = [_call_message(c, thinking if i == 0 else None) for i, c in enumerate(turn.calls)]
     if turn.response is not None:
-        messages.append(_message("assistant", turn.response))
-    if messages:
-        messages[0]["thinking"] = turn.reasoning
+        messages.append({"role": "assistant", "content": turn.response})
     return messages
 
 
-def chat_messages(history: Iterable[Turn], instructions: str = INSTRUCTIONS) -> list[dict[str, Any]]:
-    """The ``prompt`` column: developer instructions, then the history as chat messages."""
-    messages = [_message("developer", instructions)]
-    for turn in history:
-        if isinstance(turn, UserTurn):
-            messages.append(_message("user", turn.text))
-        elif isinstance(turn, Observation):
-            messages += [_message("tool", json.dumps(r.results, ensure_ascii=False), name=r.name) for r in turn.results]
-        else:
-            messages += _assistant(turn)
-    return messages
+def _last_final_turn(history: list[Turn]) -> int:
+    """Index of the last assistant turn with a final reply (-1 if none): analysis of turns before
+    it is dropped, as openai-harmony renders it (:func:`~rlla_4k_gpt.harmony.drop_earlier_analysis`)."""
+    finals = [i for i, t in enumerate(history) if isinstance(t, AssistantTurn) and t.response is not None]
+    return finals[-1] if finals else -1
 
 
-def template_messages(prompt: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``prompt`` as the gpt-oss chat template wants it: no null fields, arguments as objects.
+def chat_messages(history: Iterable[Turn], instructions: str = INSTRUCTIONS) -> list[Message]:
+    """The ``prompt`` column: developer instructions, then the history as chat messages.
 
     Example:
-        >>> msgs = template_messages([{"role": "assistant", "content": None, "thinking": "t", "name": None,
-        ...     "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": '{"x": 1}'}}]}])
-        >>> msgs[0]["tool_calls"][0]["function"]["arguments"]
-        {'x': 1}
+        >>> from rlla_4k_gpt.toolrl import ToolResult
+        >>> msgs = chat_messages([UserTurn("hi"), AssistantTurn("look it up", (ToolCall("f", {"q": 1}),), None),
+        ...                       Observation((ToolResult("f", {"ok": True}),))])
+        >>> msgs[2]
+        {'role': 'assistant', 'tool_calls': [{'type': 'function', 'function': {'name': 'f', 'arguments': {'q': 1}, 'content_type': '<|constrain|>json'}}], 'thinking': 'look it up'}
+        >>> msgs[3]
+        {'role': 'tool', 'name': 'f', 'content': {'ok': True}}
     """
-    out = []
-    for message in prompt:
-        clean = {k: v for k, v in message.items() if v is not None}
-        if "tool_calls" in clean:
-            clean["tool_calls"] = [_decoded_call(c) for c in clean["tool_calls"]]
-        out.append(clean)
-    return out
+    turns = list(history)
+    last_final = _last_final_turn(turns)
+    messages: list[Message] = [{"role": "developer", "content": instructions}]
+    for i, turn in enumerate(turns):
+        if isinstance(turn, UserTurn):
+            messages.append({"role": "user", "content": turn.text})
+        elif isinstance(turn, Observation):
+            messages += [{"role": "tool", "name": r.name, "content": r.results} for r in turn.results]
+        else:
+            messages += _assistant(turn, keep_thinking=i > last_final)
+    return messages
 
 
-def _decoded_call(call: dict[str, Any]) -> dict[str, Any]:
-    function = dict(call["function"], arguments=json.loads(call["function"]["arguments"]))
-    return {"type": call.get("type") or "function", "function": function}
+def _json_value(value: Any) -> str:
+    """A value for a ``datasets.Json`` column, encoded here with ``json.dumps`` (datasets'
+    own encoder rounds floats to 10 digits; text that is valid JSON is stored as given)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def as_loaded(values: Sequence[Any]) -> list[Any]:
+    """``values`` as ``load_dataset`` returns them from a ``List(Json())`` column: encoded with
+    :func:`_json_value`, decoded by ``datasets.Json``. Its JSON reader (pandas' ujson) may read a
+    float of 17 significant digits one unit in the last place off, as openai-harmony does.
+
+    Example:
+        >>> as_loaded([{"a": [1, 2.5, "x"]}])
+        [{'a': [1, 2.5, 'x']}]
+    """
+    feature = Json()
+    return [feature.decode_example(_json_value(v)) for v in values]
+
+
+def template_rendering_of(conv: Conversion) -> TemplateRendering:
+    """The template rendering of a row's ``prompt`` and ``tools`` as a user loads them."""
+    return template_rendering(as_loaded(chat_messages(conv.history)), as_loaded(conv.tools), conv.prompt_text)
 
 
 def make_row(
     conv: Conversion, record: dict[str, Any], split: str, index: int, source: str, source_row: int,
-    over_limit: bool = False,
+    over_limit: bool = False, rendering: TemplateRendering | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Assemble the row contract for one converted record."""
+    """Assemble the row contract for one converted record (``rendering``: the template rendering
+    of its prompt, when the caller already has it)."""
+    prompt = chat_messages(conv.history)
+    rendering = rendering or template_rendering_of(conv)
     return {
         "data_source": DATA_SOURCE,
-        "prompt": chat_messages(conv.history),
+        "prompt": [_json_value(m) for m in prompt],
         "prompt_text": conv.prompt_text,
         "prompt_tokens": conv.prompt_tokens,
-        "tools": json.dumps(conv.tools, ensure_ascii=False),
+        "template_tokens": rendering.tokens,
+        "tools": [_json_value(t) for t in conv.tools],
         "reward_model": {"style": "rule", "ground_truth": conv.ground_truth},
         "answer": answer_to_dict(conv.answer),
         "ability": ABILITY,
@@ -142,3 +176,14 @@ def make_row(
             "over_prompt_limit": over_limit,
         },
     }
+
+
+def decoded(values: list[Any] | None) -> list[Any]:
+    """A ``prompt`` or ``tools`` value as Python objects, whether it was read with ``datasets``
+    (already decoded) or straight from the parquet with pyarrow (JSON text per item).
+
+    Example:
+        >>> decoded(['{"role": "user", "content": "hi"}']) == decoded([{"role": "user", "content": "hi"}])
+        True
+    """
+    return [json.loads(v) if isinstance(v, str) else v for v in values or []]

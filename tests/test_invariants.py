@@ -19,7 +19,6 @@ import pytest
 from openai_harmony import Role
 
 from rlla_4k_gpt.harmony import INSTRUCTIONS, ground_truth_turn, message_text, parse_completion
-from rlla_4k_gpt.rows import template_messages
 from rlla_4k_gpt.repair import repair_example
 from rlla_4k_gpt.toolrl import Answer, ToolCall, format_answer, parse_answer, parse_example
 
@@ -34,16 +33,17 @@ def expected_history(prompt: list[dict[str, Any]]) -> list[Expected]:
     history = prompt[1:]
     out: list[Expected] = []
     for i, m in enumerate(history):
-        later_final = any(h["role"] == "assistant" and not h["tool_calls"] for h in history[i + 1 :])
+        later_final = any(h["role"] == "assistant" and "tool_calls" not in h for h in history[i + 1 :])
         if m["role"] == "user":
             out.append(("user", None, None, m["content"]))
         elif m["role"] == "tool":
-            out.append((f"functions.{m['name']}", "commentary", "assistant", m["content"]))
-        elif m["tool_calls"]:
-            if m["thinking"] is not None and not later_final:
+            out.append((f"functions.{m['name']}", "commentary", "assistant", json.dumps(m["content"], ensure_ascii=False)))
+        elif "tool_calls" in m:
+            assert not later_final or "thinking" not in m, "analysis of a completed turn is left out of prompt"
+            if "thinking" in m:
                 out.append(("assistant", "analysis", None, m["thinking"]))
             fn = m["tool_calls"][0]["function"]
-            out.append(("assistant", "commentary", f"functions.{fn['name']}", json.loads(fn["arguments"])))
+            out.append(("assistant", "commentary", f"functions.{fn['name']}", fn["arguments"]))
         else:
             out.append(("assistant", "final", None, m["content"]))
     return out
@@ -86,7 +86,7 @@ def test_prompt_plus_ground_truth_parses_into_the_intended_messages(built_rows: 
         assert developer.author.role == Role.DEVELOPER, where
         dev_text = message_text(developer)
         assert dev_text.startswith(f"# Instructions\n\n{INSTRUCTIONS}\n\n# Tools"), where
-        for tool in json.loads(row["tools"]):
+        for tool in row["tools"]:
             assert f"type {tool['function']['name']} = " in dev_text, where
         assert rest == expected_history(row["prompt"]) + expected_answer(row["answer"]), where
 
@@ -106,7 +106,7 @@ def test_ground_truth_shape(built_rows: list[dict[str, Any]]) -> None:
 
 def test_ground_truth_calls_are_declared_and_validate(built_rows: list[dict[str, Any]]) -> None:
     for row in built_rows:
-        tools = {t["function"]["name"]: t["function"]["parameters"] for t in json.loads(row["tools"])}
+        tools = {t["function"]["name"]: t["function"]["parameters"] for t in row["tools"]}
         for call in ground_truth_turn(row["reward_model"]["ground_truth"]).calls:
             assert call.name in tools, (row["extra_info"]["source_row"], call.name)
             jsonschema.validate(call.arguments, tools[call.name])
@@ -114,10 +114,10 @@ def test_ground_truth_calls_are_declared_and_validate(built_rows: list[dict[str,
 
 def test_history_calls_validate_too(built_rows: list[dict[str, Any]]) -> None:
     for row in built_rows:
-        tools = {t["function"]["name"]: t["function"]["parameters"] for t in json.loads(row["tools"])}
+        tools = {t["function"]["name"]: t["function"]["parameters"] for t in row["tools"]}
         for m in row["prompt"]:
-            for c in m["tool_calls"] or []:
-                jsonschema.validate(json.loads(c["function"]["arguments"]), tools[c["function"]["name"]])
+            for c in m.get("tool_calls", []):
+                jsonschema.validate(c["function"]["arguments"], tools[c["function"]["name"]])
 
 
 def equal_up_to_coercion(original: Any, converted: Any) -> bool:
@@ -166,23 +166,3 @@ def test_ground_truth_converts_back_to_the_original_answer(built_rows: list[dict
 @pytest.mark.parametrize("bad", [{"a": "1"}, {"a": 1.5}])
 def test_equal_up_to_coercion_can_fail(bad: dict) -> None:
     assert not equal_up_to_coercion(bad["a"], "x")
-
-
-def test_template_messages_follow_the_gpt_oss_template_contract(built_rows: list[dict[str, Any]]) -> None:
-    multi_turn = 0
-    for row in built_rows:
-        messages = template_messages(row["prompt"])
-        assert messages[0] == {"role": "developer", "content": INSTRUCTIONS}
-        last_call = None
-        for m in messages[1:]:
-            assert all(v is not None for v in m.values())
-            if m["role"] == "assistant" and "tool_calls" in m:
-                assert len(m["tool_calls"]) == 1 and isinstance(m["tool_calls"][0]["function"]["arguments"], dict)
-                assert "content" not in m
-                last_call = m["tool_calls"][0]["function"]["name"]
-            elif m["role"] == "tool":
-                assert last_call is not None and isinstance(m["content"], str)
-            else:
-                assert isinstance(m["content"], str)
-        multi_turn += len(messages) > 2
-    assert multi_turn > 0

@@ -77,8 +77,14 @@ def load_all(hub: HubEmulator, home: Path, calls: list[tuple[tuple, dict]]) -> t
 
 
 def local_splits(build: Path) -> dict[str, list[dict[str, Any]]]:
-    """A build's rows per split, JSON round-tripped like the client's answer."""
-    return {f.name.split("-")[0]: json.loads(json.dumps(pq.read_table(f).to_pylist()))
+    """A build's rows per split, the Json columns decoded by ``datasets.Json`` as ``load_dataset``
+    decodes them, JSON round-tripped like the client's answer."""
+    from datasets import Json
+
+    def row_as_loaded(row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, **{k: [Json().decode_example(v) for v in row[k]] for k in ("prompt", "tools")}}
+
+    return {f.name.split("-")[0]: json.loads(json.dumps([row_as_loaded(r) for r in pq.read_table(f).to_pylist()]))
             for f in sorted((build / "data").glob("*.parquet"))}
 
 
@@ -286,7 +292,11 @@ def corrupt_copy(build: Path, dest: Path, row: int, change: Any) -> Path:
     table = pq.read_table(path)
     rows = table.to_pylist()
     rows[row] = change(rows[row])
-    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    # pyarrow cannot build the Json (arrow.json extension) columns from Python values: build their
+    # storage (JSON text) and cast back to the file's schema.
+    storage = pa.schema([pa.field(f.name, pa.list_(pa.string())) if f.name in ("prompt", "tools") else f
+                         for f in table.schema], metadata=table.schema.metadata)  # fmt: skip
+    pq.write_table(pa.Table.from_pylist(rows, schema=storage).cast(table.schema), path)
     repin(dest)
     return dest
 
@@ -424,12 +434,12 @@ def _set(path: str, value: Any) -> Any:
 
 def require_more(row: dict[str, Any], key: str) -> dict[str, Any]:
     """``row`` whose first called tool also requires ``key``."""
-    tools = json.loads(row["tools"])
+    tools = json.loads(json.dumps(row["tools"]))
     for tool in tools:
         if tool["function"]["name"] == row["answer"]["calls"][0]["name"]:
             parameters = tool["function"]["parameters"]
             parameters["required"] = [*parameters.get("required", []), key]
-    return {**row, "tools": json.dumps(tools)}
+    return {**row, "tools": tools}
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -450,13 +460,13 @@ def test_row_checks_can_fail(change: Any, message: str, built_rows: list[dict[st
 
 def test_argument_type_mismatch_is_caught(built_rows: list[dict[str, Any]]) -> None:
     row = next(r for r in built_rows if any(json.loads(c["arguments"]) for c in r["answer"]["calls"]))
-    tools = json.loads(row["tools"])
+    tools = json.loads(json.dumps(row["tools"]))
     call = row["answer"]["calls"][0]
     key = next(iter(json.loads(call["arguments"])))
     for tool in tools:
         if tool["function"]["name"] == call["name"]:
             tool["function"]["parameters"]["properties"][key] = {"type": "null"}
-    assert f"argument {key!r} does not match" in (row_problem({**row, "tools": json.dumps(tools)}, "test") or "")
+    assert f"argument {key!r} does not match" in (row_problem({**row, "tools": tools}, "test") or "")
 
 
 def test_schema_and_count_mismatches_are_caught(build_dirs: dict[str, Path], tmp_path: Path) -> None:
