@@ -35,7 +35,7 @@ def _add_build(subparsers: argparse._SubParsersAction) -> None:
                    help="raise at the first bad row (default) or skip, count and report it")  # fmt: skip
     p.add_argument("--no-verify", action="store_true", help="skip the git blob id check of pinned downloads")
     p.add_argument("--max-prompt-tokens", type=int, metavar="N", help="flag (or drop) prompts over N gpt-oss tokens")
-    p.add_argument("--over-limit", choices=("flag", "drop"), default="flag", help="what --max-prompt-tokens does")
+    p.add_argument("--over-limit", choices=("flag", "drop"), help="what --max-prompt-tokens does (default: flag)")
     p.set_defaults(func=run_build)
 
 
@@ -43,10 +43,13 @@ def run_build(args: argparse.Namespace) -> int:
     from .build import build
     from .sources import sample_path
 
+    if args.over_limit is not None and args.max_prompt_tokens is None:
+        raise ValueError(f"--over-limit {args.over_limit} needs --max-prompt-tokens N (the limit it applies)")
+
     source = {"test": str(sample_path())} if args.sample else args.raw
     report = build(
         args.out, args.config, source, args.reasoning_effort, args.on_error, not args.no_verify,
-        args.max_prompt_tokens, args.over_limit,
+        args.max_prompt_tokens, args.over_limit or "flag",
     )  # fmt: skip
     print(report.summary())
     print(f"  wrote {args.out} in {report.options['seconds']:.2f} s")
