@@ -64,7 +64,15 @@ TABLE_LIMIT = 30
 _TAG = re.compile(r"v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
 _SHARD = re.compile(r"(?P<split>[A-Za-z0-9_]+)-00000-of-00001\.parquet")
-_SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"))
+# datasets' size_categories.json (the Hub's allowed values), smallest first.
+_SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+                    (10**7, "1M<n<10M"), (10**8, "10M<n<100M"), (10**9, "100M<n<1B"), (10**10, "1B<n<10B"),
+                    (10**11, "10B<n<100B"), (10**12, "100B<n<1T"))
+IMAGES_DIR = "images"
+PROMPT_PLOT = f"{IMAGES_DIR}/prompt_tokens.png"
+PATTERN_PLOT = f"{IMAGES_DIR}/patterns.png"
+# ToolRL's stand-in reasoning in most processed rl rows (its exact opening words).
+PLACEHOLDER_REASONING = "I should use the appropriate tool with proper parameters"
 
 
 class PublishError(Exception):
@@ -323,10 +331,10 @@ def size_category(rows: int) -> str:
     """The Hub's ``size_categories`` value for a row count.
 
     Example:
-        >>> size_category(4400), size_category(371)
-        ('1K<n<10K', 'n<1K')
+        >>> size_category(4400), size_category(371), size_category(2_000_000)
+        ('1K<n<10K', 'n<1K', '1M<n<10M')
     """
-    return next((name for limit, name in _SIZE_CATEGORIES if rows < limit), "n>1M")
+    return next((name for limit, name in _SIZE_CATEGORIES if rows < limit), "n>1T")
 
 
 def _md(text: Any) -> str:
@@ -343,18 +351,29 @@ def counts_table(reports: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def renamed_tools_section(reports: Mapping[str, Mapping[str, Any]], limit: int = TABLE_LIMIT) -> str:
-    """Per config: how many tool names were renamed to harmony-safe names, with the first ones."""
+def readable_name(name: str) -> bool:
+    """Whether a tool name reads as words (not one of the masked random ids some sources use).
+
+    Example:
+        >>> readable_name("Convert Currency"), readable_name(".CzXC"), readable_name("3HPM5J5BXZ8JU3")
+        (True, False, False)
+    """
+    words = re.findall(r"[A-Za-z]{3,}", name)
+    return len(words) >= 2 and sum(map(len, words)) >= len(name.replace(" ", "")) * 0.6
+
+
+def renamed_tools_section(reports: Mapping[str, Mapping[str, Any]], examples: int = 5) -> str:
+    """Per config: how many tool names were renamed to harmony-safe names, and a few readable examples."""
     parts = []
     for config, report in reports.items():
         renamed = report.get("renamed_tools") or {}
+        readable = [(o, s) for o, s in sorted(renamed.items()) if readable_name(o)]
         head = (f"`{config}`: {len(renamed):,} distinct tool names renamed, in "
-                f"{report.get('rows_with_renamed_tools', 0):,} rows.")
-        if renamed:
-            rows = [f"| `{_md(o)}` | `{_md(s)}` |" for o, s in sorted(renamed.items())[:limit]]
-            more = f"\n\n... and {len(renamed) - limit:,} more in `{HUB_REPORTS_DIR}/{config}.json`." if len(renamed) > limit else ""
-            head += "\n\n| original | harmony name |\n|---|---|\n" + "\n".join(rows) + more
-        parts.append(head)
+                f"{report.get('rows_with_renamed_tools', 0):,} rows ({len(renamed) - len(readable):,} of them "
+                f"random ids such as the source's masked names, which only gain a letter prefix or lose punctuation).")
+        if readable:
+            head += " For example: " + ", ".join(f"`{_md(o)}` → `{_md(s)}`" for o, s in readable[:examples]) + "."
+        parts.append(head + f" The full map is in `{HUB_REPORTS_DIR}/{config}.json`.")
     return "\n\n".join(parts)
 
 
@@ -367,10 +386,23 @@ def argument_changes_section(reports: Mapping[str, Mapping[str, Any]]) -> str:
         lines.append(f"| `{config}` | " + " | ".join(f"{changes.get(k, 0):,}" for k in ("coerced", "widened", "relaxed")) + " |")
         for kind, items in sorted((report.get("argument_change_examples") or {}).items()):
             if items and not any(e.startswith(f"- {kind}:") for e in examples):
-                e = items[0]
-                examples.append(f"- {kind}: `{_md(e['tool'])}.{_md(e['param'])}` "
-                                f"{json.dumps(e.get('before'))} → {json.dumps(e.get('after'))}")
+                examples.append(f"- {kind}: {_change_example(items[0])}")
     return "\n".join(lines) + ("\n\nExamples:\n\n" + "\n".join(examples) if examples else "")
+
+
+def _change_example(e: Mapping[str, Any]) -> str:
+    """One argument change in words: a relaxed parameter has no before/after value to show.
+
+    Example:
+        >>> _change_example({"kind": "relaxed", "tool": "Search Shows", "param": "cursor", "before": None, "after": None})
+        '`Search Shows.cursor` required → optional (a call leaves it out)'
+        >>> _change_example({"kind": "coerced", "tool": "GetNews", "param": "page", "before": "1", "after": 1})
+        '`GetNews.page` "1" → 1'
+    """
+    where = f"`{_md(e['tool'])}.{_md(e['param'])}`"
+    if e.get("kind") == "relaxed":
+        return f"{where} required → optional (a call leaves it out)"
+    return f"{where} {json.dumps(e.get('before'))} → {json.dumps(e.get('after'))}"
 
 
 def skipped_section(reports: Mapping[str, Mapping[str, Any]], limit: int = TABLE_LIMIT) -> str:
@@ -410,6 +442,39 @@ def multi_call_rows(builds: Sequence[Build]) -> str:
             several = sum(len(a["calls"]) > 1 for a in answers)
             parts.append(f"{several:,} of {len(answers):,} `{build.config}` {split} rows")
     return ", ".join(parts)
+
+
+def placeholder_reasoning(builds: Sequence[Build]) -> str:
+    """``"N of M rl rows"``: ground truths whose reasoning is ToolRL's stand-in sentence, per config."""
+    import pyarrow.parquet as pq
+
+    parts = []
+    for build in builds:
+        answers = [a for p in build.splits.values() for a in pq.read_table(p, columns=["answer"]).column("answer").to_pylist()]
+        stand_in = sum((a.get("reasoning") or "").startswith(PLACEHOLDER_REASONING) for a in answers)
+        parts.append(f"{stand_in:,} of {len(answers):,} `{build.config}` rows")
+    return ", ".join(parts)
+
+
+def prompt_tokens_by_split(builds: Sequence[Build]) -> dict[str, list[int]]:
+    """``{"config/split": prompt_tokens}`` from the builds' ``prompt_tokens`` column."""
+    import pyarrow.parquet as pq
+
+    return {f"{b.config}/{s}": pq.read_table(p, columns=["prompt_tokens"]).column("prompt_tokens").to_pylist()
+            for b in builds for s, p in b.splits.items()}
+
+
+def card_images(builds: Sequence[Build], limit: int) -> dict[str, bytes]:
+    """``{path in the dataset repo: PNG}``: the prompt-length histogram and the patterns chart."""
+    from . import stats
+
+    if not stats.matplotlib_available():
+        raise PublishError("the card's figures need matplotlib: pip install 'rlla-4k-gpt[stats]'")
+    with tempfile.TemporaryDirectory(prefix="rlla-card-") as scratch:
+        prompt = stats.write_prompt_histogram(prompt_tokens_by_split(builds), limit, Path(scratch) / "p.png")
+        patterns = stats.write_pattern_chart({f"{b.config}/{s}": stats.split_patterns(p) for b in builds
+                                              for s, p in b.splits.items()}, Path(scratch) / "q.png")
+        return {PROMPT_PLOT: prompt.read_bytes(), PATTERN_PLOT: patterns.read_bytes()}
 
 
 def row_schema_section() -> str:
@@ -477,6 +542,10 @@ def card_values(builds: Sequence[Build], reports: Mapping[str, Mapping[str, Any]
         "configs": ", ".join(f"`{c}`" for c in reports),
         "reasoning_effort": ", ".join(efforts),
         "counts_table": counts_table(reports),
+        "sft_rows": _config_rows(reports, "sft"),
+        "placeholder_reasoning": placeholder_reasoning([b for b in builds if b.config == DEFAULT_CONFIG]) or "none of the",
+        "prompt_plot": PROMPT_PLOT,
+        "pattern_plot": PATTERN_PLOT,
         "example_where": f"{where} row {row['extra_info']['index']}",
         "example": row["prompt_text"] + row["reward_model"]["ground_truth"],
         "multi_call_rows": multi_call_rows(builds),
@@ -487,6 +556,12 @@ def card_values(builds: Sequence[Build], reports: Mapping[str, Mapping[str, Any]
         "token_stats": (f"<!-- token statistics: rlla-4k-gpt stats -->\n## Token statistics\n\n{stats}\n") if stats else "",
         "citation": CITATION,
     }
+
+
+def _config_rows(reports: Mapping[str, Mapping[str, Any]], config: str) -> str:
+    """``"392 train / 8 test"`` rows of one config, from its report (``"not in this release"`` without)."""
+    splits = (reports.get(config) or {}).get("splits") or {}
+    return " / ".join(f"{c['written']:,} {s}" for s, c in splits.items()) or "not in this release"
 
 
 def render_card(template: str, values: Mapping[str, str]) -> str:
@@ -522,10 +597,37 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return meta, text[end + 5 :].lstrip("\n")
 
 
-def merge_card(rendered: str, hub_readme: str, default_config: str = DEFAULT_CONFIG) -> str:
-    """The rendered card with the ``configs``/``dataset_info`` YAML datasets wrote to the Hub.
+def local_yaml(builds: Sequence[Build]) -> dict[str, dict[str, Any]]:
+    """``{config: {"configs": entry, "dataset_info": entry}}`` for builds about to be pushed.
 
-    ``default_config`` is marked ``default: true`` (and no other) when it is among the configs.
+    The same entries ``push_to_hub`` writes (data files ``{config}/{split}-*``, features, split row
+    counts and Arrow sizes), except ``download_size``, which describes the Hub's own parquet.
+    """
+    import pyarrow.parquet as pq
+    from datasets import Features
+
+    out: dict[str, dict[str, Any]] = {}
+    for b in builds:
+        tables = {s: pq.read_table(p) for s, p in b.splits.items()}
+        features = Features.from_arrow_schema(next(iter(tables.values())).schema)
+        splits = [{"name": s, "num_bytes": t.nbytes, "num_examples": t.num_rows} for s, t in tables.items()]
+        out[b.config] = {
+            "configs": {"config_name": b.config,
+                        "data_files": [{"split": s, "path": f"{b.config}/{s}-*"} for s in b.splits]},
+            "dataset_info": {"config_name": b.config, "features": features._to_yaml_list(), "splits": splits,
+                             "dataset_size": sum(s["num_bytes"] for s in splits)},
+        }  # fmt: skip
+    return out
+
+
+def merge_card(rendered: str, hub_readme: str, local: Mapping[str, Mapping[str, Any]] | None = None,
+               default_config: str = DEFAULT_CONFIG) -> str:
+    """The rendered card with ``configs``/``dataset_info`` YAML: ``local``'s entries (see
+    :func:`local_yaml`) for the configs being pushed, the Hub README's for the others.
+
+    The card therefore depends on the Hub only for configs this push leaves in place, so the
+    preview of a push of every config is exactly the README it uploads. ``default_config`` is
+    listed first and marked ``default: true`` (no other is).
 
     Example:
         >>> hub = "---\\nconfigs:\\n- config_name: sft\\n  default: true\\n- config_name: rl\\n---\\n"
@@ -533,9 +635,9 @@ def merge_card(rendered: str, hub_readme: str, default_config: str = DEFAULT_CON
         ---
         license: apache-2.0
         configs:
-        - config_name: sft
         - config_name: rl
           default: true
+        - config_name: sft
         ---
         <BLANKLINE>
         # Card
@@ -543,11 +645,14 @@ def merge_card(rendered: str, hub_readme: str, default_config: str = DEFAULT_CON
     """
     import yaml
 
+    local = local or {}
     meta, body = split_front_matter(rendered)
     hub_meta, _ = split_front_matter(hub_readme)
     for key in ("configs", "dataset_info"):
-        if key in hub_meta:
-            meta[key] = hub_meta[key]
+        entries = [e for e in hub_meta.get(key) or [] if e.get("config_name") not in local]
+        entries += [dict(v[key]) for v in local.values()]
+        if entries:
+            meta[key] = sorted(entries, key=lambda e: (e.get("config_name") != default_config, e.get("config_name")))
     configs = meta.get("configs") or []
     if any(c.get("config_name") == default_config for c in configs):
         for entry in configs:
@@ -697,6 +802,7 @@ class UpdateCard:
     tag: str | None
     version: str
     stats: str = ""
+    images: tuple[tuple[str, bytes], ...] = ()  # (path in the repo, PNG) the card links
 
     @property
     def message(self) -> str:
@@ -706,12 +812,14 @@ class UpdateCard:
         """The card for ``reports`` (default: the pushed builds') merged with the Hub README's YAML."""
         reports = reports if reports is not None else {b.config: b.report for b in self.builds}
         values = card_values(self.builds, reports, self.repo_id, self.metric_repo, self.tag, self.stats)
-        return merge_card(render_card(self.template.read_text(encoding="utf-8"), values), hub_readme)
+        return merge_card(render_card(self.template.read_text(encoding="utf-8"), values), hub_readme,
+                          local_yaml(self.builds))
 
     def describe(self) -> list[str]:
         lines = [f'commit "{self.message}"',
-                 f"  update README.md  (rendered from {self.template}; keeps the configs/dataset_info YAML, "
-                 f"{DEFAULT_CONFIG} marked default)"]
+                 f"  update README.md  (rendered from {self.template}; configs/dataset_info YAML from these builds, "
+                 f"the Hub's for configs not pushed; {DEFAULT_CONFIG} marked default)"]
+        lines += [f"  add {path}  (figure linked from the card)" for path, _ in self.images]
         return lines + [f"  add {HUB_REPORTS_DIR}/{b.config}.json  (from {b.path / REPORT_FILE})" for b in self.builds]
 
     def run(self, ctx: Context) -> None:
@@ -725,6 +833,7 @@ class UpdateCard:
             reports = self._reports(ctx, head)
         card = self.render(reports, hub_readme)
         operations = [CommitOperationAdd("README.md", card.encode("utf-8"))]
+        operations += [CommitOperationAdd(path, data) for path, data in self.images]
         operations += [CommitOperationAdd(f"{HUB_REPORTS_DIR}/{b.config}.json", (b.path / REPORT_FILE).read_bytes())
                        for b in self.builds]
         with hub_step(what):
@@ -844,7 +953,8 @@ class Plan:
         return self.dataset_steps + self.space_steps
 
     def preview_card(self) -> str:
-        """The card rendered from the local builds only (the Hub adds configs/dataset_info YAML)."""
+        """The README a push of these builds uploads (exact when every config is pushed; for a
+        partial push the Hub's other configs are added at push time)."""
         return next(s for s in self.steps if isinstance(s, UpdateCard)).render()
 
 
@@ -855,7 +965,10 @@ def make_plan(builds: Sequence[Build], dataset_repo: str, metric_repo: str, metr
     files = tuple(metric_files(metric_dir).items())
     ordered = tuple(sorted(builds, key=lambda b: (b.config != DEFAULT_CONFIG, b.config)))
     dataset: list[Step] = [PushConfig(dataset_repo, b, version) for b in ordered]
-    card_step = UpdateCard(dataset_repo, ordered, card, metric_repo, tag, version, stats_section(ordered))
+    from .stats import DEFAULT_PROMPT_LIMIT
+
+    images = tuple(card_images(ordered, DEFAULT_PROMPT_LIMIT).items())
+    card_step = UpdateCard(dataset_repo, ordered, card, metric_repo, tag, version, stats_section(ordered), images)
     card_step.render()  # a broken template is refused now, not after the data commits
     dataset.append(card_step)
     space: list[Step] = [UploadSpace(metric_repo, files, version)]
