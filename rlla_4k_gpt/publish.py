@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import hub
+
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -58,6 +60,7 @@ CONFIGS = ("rl", "sft")
 REPORT_FILE = "build_report.json"
 HUB_REPORTS_DIR = "build_reports"
 STATS_HOOK = "card_section"  # rlla_4k_gpt.stats.card_section({config: build_dir}) -> markdown | None
+SPACE_TEXT_FILES = ("README.md", "index.html")  # name the project's default ids, replaced by the pushed ones
 MAX_PROBLEMS = 20
 TABLE_LIMIT = 30
 
@@ -873,10 +876,19 @@ class UploadSpace:
     repo_id: str
     files: tuple[tuple[str, Path], ...]
     version: str
+    dataset_repo: str = ""
 
     @property
     def message(self) -> str:
         return f"Upload metric ({self.version})"
+
+    def content(self, name: str, path: Path) -> bytes:
+        """A bundle file as uploaded: the card and page name this push's Space and dataset ids."""
+        data = path.read_bytes()
+        if name not in SPACE_TEXT_FILES:
+            return data
+        text = data.decode("utf-8").replace(hub.METRIC_REPO, self.repo_id)
+        return (text.replace(hub.DATASET_REPO, self.dataset_repo) if self.dataset_repo else text).encode("utf-8")
 
     def describe(self) -> list[str]:
         lines = [f"create Space {self.repo_id} with space_sdk='static' if it does not exist",
@@ -896,7 +908,7 @@ class UploadSpace:
             head = ctx.api.space_info(self.repo_id, revision=revision).sha
             remote = ctx.api.list_repo_files(self.repo_id, repo_type="space", revision=head)
         names = {name for name, _ in self.files}
-        operations: list[Any] = [CommitOperationAdd(name, path.read_bytes()) for name, path in self.files]
+        operations: list[Any] = [CommitOperationAdd(name, self.content(name, path)) for name, path in self.files]
         operations += [CommitOperationDelete(p) for p in remote if p not in names and p != ".gitattributes"]
         with hub_step(what):
             info = ctx.api.create_commit(self.repo_id, operations, commit_message=self.message, repo_type="space",
@@ -971,7 +983,7 @@ def make_plan(builds: Sequence[Build], dataset_repo: str, metric_repo: str, metr
     card_step = UpdateCard(dataset_repo, ordered, card, metric_repo, tag, version, stats_section(ordered), images)
     card_step.render()  # a broken template is refused now, not after the data commits
     dataset.append(card_step)
-    space: list[Step] = [UploadSpace(metric_repo, files, version)]
+    space: list[Step] = [UploadSpace(metric_repo, files, version, dataset_repo)]
     if tag:
         dataset.append(CreateTag(dataset_repo, "dataset", tag))
         space.append(CreateTag(metric_repo, "space", tag))
