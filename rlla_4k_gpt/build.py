@@ -1,4 +1,5 @@
-"""Step 7: run the builder and write the Hub layout (``data/{split}-00000-of-00001.parquet``).
+"""Step 7: run the builder and write ``data/{split}-00000-of-00001.parquet`` (the local layout; on the
+Hub ``push`` stores them as ``{config}/{split}-00000-of-00001.parquet``).
 
 Example:
     >>> import tempfile

@@ -29,7 +29,7 @@ def _add_build(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--raw", metavar="PATH_OR_URL", help="parquet dir/file or raw JSON, local or URL "
                      "(default: ToolRL's pinned GitHub files, verified by git blob id)")  # fmt: skip
     src.add_argument("--sample", action="store_true", help="the embedded 80-row ToolRL test split (offline)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output directory (Hub layout)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory (writes DIR/data/{split}-00000-of-00001.parquet)")
     p.add_argument("--reasoning-effort", choices=("low", "medium", "high"), default="medium")
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
                    help="raise at the first bad row (default) or skip, count and report it")  # fmt: skip
