@@ -652,7 +652,9 @@ def merge_card(rendered: str, hub_readme: str, local: Mapping[str, Mapping[str, 
     meta, body = split_front_matter(rendered)
     hub_meta, _ = split_front_matter(hub_readme)
     for key in ("configs", "dataset_info"):
-        entries = [e for e in hub_meta.get(key) or [] if e.get("config_name") not in local]
+        hub_entries = hub_meta.get(key) or []  # datasets writes a lone config's dataset_info as a mapping
+        hub_entries = [hub_entries] if isinstance(hub_entries, dict) else hub_entries
+        entries = [e for e in hub_entries if e.get("config_name", "default") not in local]
         entries += [dict(v[key]) for v in local.values()]
         if entries:
             meta[key] = sorted(entries, key=lambda e: (e.get("config_name") != default_config, e.get("config_name")))
