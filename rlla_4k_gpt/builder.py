@@ -34,6 +34,8 @@ from .toolrl_reward_core import TOOLRL_CITATION as CITATION
 from .rows import FEATURES, make_row
 from .sources import PINNED, Record, SourceError, SourceSpec, iter_json_split, iter_json_whole, iter_parquet, kind_of
 from .sources import verify_blob
+from .errors import one_line
+from .manifest import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ class Rlla4kGptConfig(datasets.BuilderConfig):
         max_prompt_tokens: off by default; when set, prompts longer than this many gpt-oss tokens
             are flagged (``extra_info.over_prompt_limit``) or dropped, and counted in the report.
         over_limit: ``flag`` (default) or ``drop``.
+        sha256: optional ``{source as given (path or URL): expected sha256}``; a source whose
+            content differs is refused. Every source's size and sha256 go into the report.
     """
 
     source: SourceSpec | None = None
@@ -64,6 +68,7 @@ class Rlla4kGptConfig(datasets.BuilderConfig):
     verify: bool = True
     max_prompt_tokens: int | None = None
     over_limit: str = "flag"
+    sha256: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -80,6 +85,12 @@ class SourceFile:
     path: str
     label: str
     take: str
+    origin: str = ""
+
+    def describe(self, split: str) -> dict[str, Any]:
+        """What the report records of this file: where it came from, its size and sha256."""
+        return {"split": split, "file": self.label, "take": self.take, "origin": self.origin or self.path,
+                "size": Path(self.path).stat().st_size, "sha256": sha256_file(self.path)}
 
 
 Fetch = Callable[[str], str]
@@ -108,7 +119,7 @@ def plan_sources(spec: SourceSpec | None, config: str, fetch: Fetch, verify: boo
 
 
 def _whole(path: str | Path, fetch: Fetch) -> SourceFile:
-    return SourceFile(_local(path, fetch), Path(str(path)).name, "whole")
+    return SourceFile(_local(path, fetch), Path(str(path)).name, "whole", str(path))
 
 
 def _plan_pinned(config: str, fetch: Fetch, verify: bool) -> dict[str, list[SourceFile]]:
@@ -118,8 +129,8 @@ def _plan_pinned(config: str, fetch: Fetch, verify: bool) -> dict[str, list[Sour
         if verify:
             verify_blob(local[key], f.blob_id, f.url)
     if "raw" in local:
-        return {s: [SourceFile(local["raw"], Path(pinned["raw"].path).name, "rule")] for s in SPLITS}
-    return {s: [SourceFile(local[s], Path(pinned[s].path).name, "whole")] for s in SPLITS}
+        return {s: [SourceFile(local["raw"], Path(pinned["raw"].path).name, "rule", pinned["raw"].url)] for s in SPLITS}
+    return {s: [SourceFile(local[s], Path(pinned[s].path).name, "whole", pinned[s].url)] for s in SPLITS}
 
 
 def _plan_single(spec: str, fetch: Fetch) -> dict[str, list[SourceFile]]:
@@ -127,15 +138,15 @@ def _plan_single(spec: str, fetch: Fetch) -> dict[str, list[SourceFile]]:
         found = {s: sorted(Path(spec).glob(f"{s}*.parquet")) for s in SPLITS}
         if not any(found.values()):
             raise SourceError(f"{spec}: no train*.parquet or test*.parquet inside")
-        return {s: [SourceFile(str(p), p.name, "whole") for p in files] for s, files in found.items() if files}
+        return {s: [SourceFile(str(p), p.name, "whole", str(p)) for p in files] for s, files in found.items() if files}
     label = spec.rsplit("/", 1)[-1]
     if kind_of(spec) == "json":
         local = _local(spec, fetch)
-        return {s: [SourceFile(local, label, "rule")] for s in SPLITS}
+        return {s: [SourceFile(local, label, "rule", spec)] for s in SPLITS}
     split = next((s for s in SPLITS if label.startswith(s)), None)
     if split is None:
         raise SourceError(f"{spec}: cannot tell the split of a parquet file not named train*/test*; pass {{split: path}}")
-    return {split: [SourceFile(_local(spec, fetch), label, "whole")]}
+    return {split: [SourceFile(_local(spec, fetch), label, "whole", spec)]}
 
 
 def _records(files: list[SourceFile], split: str) -> Iterator[Record]:
@@ -146,6 +157,37 @@ def _records(files: list[SourceFile], split: str) -> Iterator[Record]:
             yield from iter_parquet(f.path, split, f.label)
         else:
             yield from iter_json_whole(f.path, split, f.label)
+
+
+def _downloader(dl_manager: datasets.DownloadManager) -> Fetch:
+    """``dl_manager.download`` whose failures name the URL and the cause in one line."""
+
+    def fetch(url: str) -> str:
+        try:
+            return dl_manager.download(url)
+        except Exception as err:  # datasets raises bare FileNotFoundError(url), httpx/requests errors, ...
+            cause = err.__cause__ or err.__context__
+            reason = one_line(cause) if cause is not None and str(err).strip() == url else one_line(err)
+            raise SourceError(f"downloading {url} failed: {reason}") from err
+
+    return fetch
+
+
+def check_sha256(sources: list[dict[str, Any]], expected: dict[str, str]) -> None:
+    """Refuse a source whose sha256 differs from the one expected for it (or an unknown source name).
+
+    Example:
+        >>> check_sha256([{"origin": "a.json", "sha256": "00"}], {"a.json": "ff"})
+        Traceback (most recent call last):
+        ...
+        rlla_4k_gpt.sources.SourceError: a.json: sha256 00 differs from the expected ff
+    """
+    seen = {s["origin"]: s["sha256"] for s in sources}
+    for origin, want in expected.items():
+        if origin not in seen:
+            raise SourceError(f"{origin}: a sha256 was given for it, but no such source was read ({sorted(seen)})")
+        if seen[origin] != want.lower():
+            raise SourceError(f"{origin}: sha256 {seen[origin]} differs from the expected {want.lower()}")
 
 
 class Rlla4kGpt(datasets.GeneratorBasedBuilder):
@@ -174,8 +216,9 @@ class Rlla4kGpt(datasets.GeneratorBasedBuilder):
         return {k: getattr(self.config, k) for k in keys}
 
     def _split_generators(self, dl_manager: datasets.DownloadManager) -> list[datasets.SplitGenerator]:
-        plan = plan_sources(self.config.source, self.config.name, dl_manager.download, self.config.verify)
-        self.report.sources = [{"split": s, "file": f.label, "take": f.take} for s, fs in plan.items() for f in fs]
+        plan = plan_sources(self.config.source, self.config.name, _downloader(dl_manager), self.config.verify)
+        self.report.sources = [f.describe(s) for s, fs in plan.items() for f in fs]
+        check_sha256(self.report.sources, self.config.sha256 or {})
         return [datasets.SplitGenerator(name=s, gen_kwargs={"files": fs, "split": s}) for s, fs in plan.items()]
 
     def _generate_examples(self, files: list[SourceFile], split: str) -> Iterator[tuple[str, dict[str, Any]]]:

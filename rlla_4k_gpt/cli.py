@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .errors import RedactingFormatter, one_line
 
 # Subcommands that live in their own modules: each exposes ``configure_parser(subparsers)``.
 PLUGINS = ("rlla_4k_gpt.scoring", "rlla_4k_gpt.stats", "rlla_4k_gpt.publish")
@@ -34,6 +35,7 @@ def _add_build(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
                    help="raise at the first bad row (default) or skip, count and report it")  # fmt: skip
     p.add_argument("--no-verify", action="store_true", help="skip the git blob id check of pinned downloads")
+    p.add_argument("--sha256", metavar="HEX", help="refuse the --raw file unless its content has this sha256")
     p.add_argument("--max-prompt-tokens", type=int, metavar="N", help="flag (or drop) prompts over N gpt-oss tokens")
     p.add_argument("--over-limit", choices=("flag", "drop"), help="what --max-prompt-tokens does (default: flag)")
     p.set_defaults(func=run_build)
@@ -47,9 +49,11 @@ def run_build(args: argparse.Namespace) -> int:
         raise ValueError(f"--over-limit {args.over_limit} needs --max-prompt-tokens N (the limit it applies)")
 
     source = {"test": str(sample_path())} if args.sample else args.raw
+    if args.sha256 and not args.raw:
+        raise ValueError("--sha256 checks the file given with --raw; the pinned and embedded sources are checked already")
     report = build(
         args.out, args.config, source, args.reasoning_effort, args.on_error, not args.no_verify,
-        args.max_prompt_tokens, args.over_limit or "flag",
+        args.max_prompt_tokens, args.over_limit or "flag", {args.raw: args.sha256} if args.sha256 else None,
     )  # fmt: skip
     print(report.summary())
     print(f"  wrote {args.out} in {report.options['seconds']:.2f} s")
@@ -68,13 +72,30 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI: 0 on success, 1 on an error (one ``ERROR`` line; ``-v`` adds the traceback), 130 on Ctrl-C."""
     args = make_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(args.verbose)
+    log = logging.getLogger("rlla_4k_gpt")
     try:
         return int(args.func(args) or 0)
-    except (ValueError, OSError) as err:
-        logging.getLogger("rlla_4k_gpt").error("%s", err)
+    except KeyboardInterrupt:
+        log.error("interrupted; nothing half-written was left in place")
+        return 130
+    except Exception as err:  # every failure is one redacted line; -v adds the (redacted) traceback
+        log.error("%s", one_line(err), exc_info=args.verbose)
+        if not args.verbose and not isinstance(err, (ValueError, OSError)):
+            log.error("(an unexpected %s: run with -v for the traceback)", type(err).__name__)
         return 1
+
+
+def _configure_logging(verbose: bool) -> None:
+    """Log to stderr through the redacting formatter (tokens never reach the terminal)."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    if not any(isinstance(h.formatter, RedactingFormatter) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
 
 
 if __name__ == "__main__":

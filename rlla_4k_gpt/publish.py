@@ -49,6 +49,8 @@ from pathlib import Path
 from typing import Any
 
 from . import hub
+from .errors import is_transport_error, one_line, redact, register_secret
+from .manifest import REPORT_FILE, BuildFolderError, check_build_folder, read_report
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,6 @@ DEFAULT_CARD = PROJECT_ROOT / "dataset_card.md"
 DEFAULT_METRIC_DIR = PROJECT_ROOT / "metric" / "toolrl_gpt_oss_reward"
 DEFAULT_CONFIG = "rl"
 CONFIGS = ("rl", "sft")
-REPORT_FILE = "build_report.json"
 HUB_REPORTS_DIR = "build_reports"
 STATS_HOOK = "card_section"  # rlla_4k_gpt.stats.card_section({config: build_dir}) -> markdown | None
 SPACE_TEXT_FILES = ("README.md", "index.html")  # name the project's default ids, replaced by the pushed ones
@@ -160,26 +161,16 @@ class Build:
 
 
 def load_build(path: str | Path) -> Build:
-    """Read a build directory's report and list its ``data/{split}-00000-of-00001.parquet`` files."""
+    """Read a build folder: its report and exactly the split files the report pins (sha256, rows)."""
     folder = Path(path)
-    report_path = folder / REPORT_FILE
-    if not report_path.is_file():
-        raise PublishError(f"{folder}: not a build directory (no {REPORT_FILE}); run `rlla-4k-gpt build --out {folder}`")
     try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-    except ValueError as err:
-        raise PublishError(f"{report_path}: unreadable build report ({err})") from None
-    config = report.get("config") if isinstance(report, dict) else None
+        report = read_report(folder)
+        splits = check_build_folder(folder, report)
+    except BuildFolderError as err:
+        raise PublishError(str(err)) from None
+    config = report.get("config")
     if not isinstance(config, str) or not re.fullmatch(r"[A-Za-z0-9_]+", config):
-        raise PublishError(f"{report_path}: no valid 'config' name")
-    splits: dict[str, Path] = {}
-    for file in sorted((folder / "data").glob("*.parquet")):
-        match = _SHARD.fullmatch(file.name)
-        if match is None:
-            raise PublishError(f"{file}: unexpected file name (a build writes data/{{split}}-00000-of-00001.parquet)")
-        splits[match["split"]] = file
-    if not splits:
-        raise PublishError(f"{folder}: no data/*.parquet files")
+        raise PublishError(f"{folder / REPORT_FILE}: no valid 'config' name")
     return Build(folder, config, report, splits)
 
 
@@ -420,6 +411,18 @@ def skipped_section(reports: Mapping[str, Mapping[str, Any]], limit: int = TABLE
     return "\n".join(lines)
 
 
+def sources_section(reports: Mapping[str, Mapping[str, Any]]) -> str:
+    """A table of every build's input files: origin, size and sha256 (from the build reports)."""
+    sources = [(c, s) for c, r in reports.items() for s in r.get("sources") or []]
+    if not sources:
+        return "The build reports record no sources."
+    lines = ["| config | split | source | bytes | sha256 |", "|---|---|---|---|---|"]
+    lines += [f"| `{c}` | {s.get('split', '')} | {_md(s.get('origin') or s.get('file', ''))} | "
+              f"{s['size']:,} | `{s['sha256']}` |" if "sha256" in s else
+              f"| `{c}` | {s.get('split', '')} | {_md(s.get('file', ''))} | | (not recorded) |" for c, s in sources]
+    return "\n".join(lines)
+
+
 def example_row(builds: Sequence[Build]) -> tuple[str, dict[str, Any]]:
     """A real built row for the card: the shortest prompt with a call, from ``rl`` when pushed."""
     import pyarrow.parquet as pq
@@ -549,6 +552,7 @@ def card_values(builds: Sequence[Build], reports: Mapping[str, Mapping[str, Any]
         "placeholder_reasoning": placeholder_reasoning([b for b in builds if b.config == DEFAULT_CONFIG]) or "none of the",
         "prompt_plot": PROMPT_PLOT,
         "pattern_plot": PATTERN_PLOT,
+        "sources": sources_section(reports),
         "example_where": f"{where} row {row['extra_info']['index']}",
         "example": row["prompt_text"] + row["reward_model"]["ground_truth"],
         "multi_call_rows": multi_call_rows(builds),
@@ -700,7 +704,7 @@ def describe_hub_error(err: Exception, what: str) -> str:
 
     response = getattr(err, "response", None)
     status = getattr(response, "status_code", None)
-    server = (getattr(err, "server_message", None) or "").strip().splitlines()
+    server = redact(getattr(err, "server_message", None) or "").strip().splitlines()
     detail = f" (Hub says: {server[0]})" if server else ""
     if isinstance(err, RevisionNotFoundError):
         return f"{what}: revision not found (404){detail}"
@@ -715,7 +719,7 @@ def describe_hub_error(err: Exception, what: str) -> str:
         return f"{what}: conflict (409): it already exists{detail}"
     if status == 412:
         return f"{what}: someone else committed meanwhile (412); run the push again{detail}"
-    return f"{what}: Hub error {status or type(err).__name__}{detail or ': ' + str(err).splitlines()[0]}"
+    return redact(f"{what}: Hub error {status or type(err).__name__}{detail or ': ' + str(err).splitlines()[0]}")
 
 
 @contextmanager
@@ -727,6 +731,17 @@ def hub_step(what: str) -> Iterator[None]:
         yield
     except HfHubHTTPError as err:
         raise PublishError(describe_hub_error(err, what)) from None
+    except Exception as err:
+        if not is_transport_error(err):
+            raise
+        raise PublishError(one_line(err, f"{what}: the Hub at {hub_endpoint()} did not answer")) from None
+
+
+def hub_endpoint() -> str:
+    """The Hub the clients talk to (``HF_ENDPOINT`` or huggingface.co)."""
+    from huggingface_hub import constants
+
+    return constants.ENDPOINT
 
 
 # ============================================================================ the plan
@@ -767,8 +782,7 @@ class PushConfig:
 
     def describe(self) -> list[str]:
         b = self.build
-        lines = [f'commit "{self.message}" (datasets push_to_hub, config_name={b.config!r}'
-                 f"{', set_default=True' if b.config == DEFAULT_CONFIG else ''})"]
+        lines = [f'commit "{self.message}" (datasets push_to_hub, config_name={b.config!r})']
         lines += [f"  add {b.config}/{s}-00000-of-00001.parquet  ({b.written(s):,} rows from {p})" for s, p in b.splits.items()]
         lines += ["  update README.md  (YAML configs/dataset_info)",
                   f"  delete any other files under {b.config}/  (stale shards of this config)"]
@@ -788,7 +802,9 @@ class PushConfig:
         revision, create_pr = ctx.target(self.repo_id)
         with hub_step(f"pushing config {self.build.config} to dataset {self.repo_id}"):
             info = DatasetDict(splits).push_to_hub(
-                self.repo_id, config_name=self.build.config, set_default=self.build.config == DEFAULT_CONFIG or None,
+                # No set_default: datasets raises KeyError('default') when the Hub holds one config not
+                # marked default (e.g. sft pushed alone). The card commit marks rl the default.
+                self.repo_id, config_name=self.build.config,
                 commit_message=self.message, token=ctx.token, revision=revision, create_pr=create_pr,
                 num_shards={s: 1 for s in splits},
             )  # fmt: skip
@@ -1031,7 +1047,9 @@ def resolve_token() -> str | None:
     """``HF_TOKEN``, else the token saved by ``hf auth login`` (never logged)."""
     from huggingface_hub import get_token
 
-    return get_token()
+    token = get_token()
+    register_secret(token)
+    return token
 
 
 # ============================================================================ CLI

@@ -36,6 +36,7 @@ class BuildReport:
     rows_with_renamed_tools: int = 0
     duplicate_tool_declarations_dropped: int = 0
     options: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # split -> FilePin, see manifest
 
     def split(self, name: str) -> SplitCounts:
         return self.splits.setdefault(name, SplitCounts())

@@ -156,13 +156,47 @@ def read_json(path: str | Path, label: str | None = None) -> list[dict[str, Any]
         text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise SourceError(f"{label}: cannot read ({err})") from None
-    try:
-        data = json.loads(text) if text.lstrip().startswith("[") else [json.loads(x) for x in text.splitlines() if x.strip()]
-    except json.JSONDecodeError as err:
-        raise SourceError(f"{label}: invalid JSON at line {err.lineno} ({err.msg})") from None
+    data = _parse_records(text, label)
+    if not data:
+        raise SourceError(f"{label}: holds no ToolRL records (empty file or empty list)")
     if not all(isinstance(r, dict) for r in data):
         raise SourceError(f"{label}: expected a list of objects")
     return data
+
+
+RECORD_KEYS = frozenset({"instruction", "input", "output"})
+
+
+def _parse_records(text: str, label: str) -> list[Any]:
+    """A JSON list, or JSON lines; a lone object that is not a record is refused by name."""
+    stripped = text.lstrip()
+    try:
+        if stripped.startswith("["):
+            return json.loads(text)
+        if stripped.startswith("{") and "\n" in stripped.rstrip():
+            whole = _maybe_json(text)
+            if isinstance(whole, dict):
+                return _lone_object(whole, label)
+        records = [json.loads(x) for x in text.splitlines() if x.strip()]
+    except json.JSONDecodeError as err:
+        raise SourceError(f"{label}: invalid JSON at line {err.lineno} ({err.msg})") from None
+    if len(records) == 1 and isinstance(records[0], dict):
+        return _lone_object(records[0], label)
+    return records
+
+
+def _maybe_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
+
+
+def _lone_object(obj: dict[str, Any], label: str) -> list[dict[str, Any]]:
+    if RECORD_KEYS <= obj.keys():
+        return [obj]
+    raise SourceError(f"{label}: holds a single JSON object (keys {sorted(obj)[:5]}), not a list of ToolRL "
+                      "records {instruction, input, output}")
 
 
 def toolrl_split(n: int, seed: int = SPLIT_SEED, test_fraction: float = TEST_FRACTION) -> dict[str, list[int]]:

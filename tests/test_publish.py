@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from rlla_4k_gpt import publish
+from rlla_4k_gpt.manifest import pin_files, read_report
 from rlla_4k_gpt.publish import PublishError, check_tag, describe_hub_error, load_build, row_problem, validate_build
 from tests.conftest import read_build
 from tests.hub_emulator import HubEmulator
@@ -284,7 +285,15 @@ def corrupt_copy(build: Path, dest: Path, row: int, change: Any) -> Path:
     rows = table.to_pylist()
     rows[row] = change(rows[row])
     pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    repin(dest)
     return dest
+
+
+def repin(folder: Path) -> None:
+    """Pin the folder's (edited) files in its report, as a build that wrote those rows would."""
+    report = read_report(folder)
+    report["files"] = {s: pin.to_dict() for s, pin in pin_files(folder, list(report["files"])).items()}
+    (folder / "build_report.json").write_text(json.dumps(report))
 
 
 def undeclared_call(row: dict[str, Any]) -> dict[str, Any]:
@@ -450,9 +459,13 @@ def test_schema_and_count_mismatches_are_caught(build_dirs: dict[str, Path], tmp
     path = copy / "data" / "test-00000-of-00001.parquet"
     table = pq.read_table(path)
     pq.write_table(table.slice(0, 5), path)
-    assert [str(p) for p in validate_build(load_build(copy))] == [
-        f"{copy}: split test file: 5 rows, but the build report says {table.num_rows}"]
+    with pytest.raises(PublishError, match="differs from the build report"):  # the file pin catches it first
+        load_build(copy)
+    repin(copy)  # even with the pin renewed, the report's count of written rows disagrees
+    with pytest.raises(PublishError, match=f"the report counts {table.num_rows} rows written but pins 5"):
+        load_build(copy)
     pq.write_table(table.drop_columns(["ability"]), path)
+    repin(copy)
     assert "columns differ from the row contract" in str(validate_build(load_build(copy))[0])
 
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import gzip
 import json
 import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -24,21 +20,6 @@ from rlla_4k_gpt.rows import FEATURES
 from rlla_4k_gpt.sources import PinnedFile, SourceError, git_blob_id, toolrl_split, verify_blob
 
 from .conftest import SFT_FIXTURE, read_build
-
-
-@pytest.fixture
-def file_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A plain HTTP server on 127.0.0.1 serving ``tmp_path / "www"``."""
-    root = tmp_path / "www"
-    root.mkdir()
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.mark.parametrize(("n", "n_test"), [(4000, 80), (400, 8), (300, 6), (49, 0)])

