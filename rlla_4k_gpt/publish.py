@@ -346,14 +346,13 @@ def counts_table(reports: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def readable_name(name: str) -> bool:
-    """Whether a tool name reads as words (not one of the masked random ids some sources use).
+    """Whether a tool name is words with spaces (renamed for its spaces), not a masked random id.
 
     Example:
-        >>> readable_name("Convert Currency"), readable_name(".CzXC"), readable_name("3HPM5J5BXZ8JU3")
+        >>> readable_name("Convert Currency"), readable_name(".CzXC"), readable_name("63TBjhh8TdDzNC")
         (True, False, False)
     """
-    words = re.findall(r"[A-Za-z]{3,}", name)
-    return len(words) >= 2 and sum(map(len, words)) >= len(name.replace(" ", "")) * 0.6
+    return " " in name.strip() and len(re.findall(r"[A-Za-z]{3,}", name)) >= 2
 
 
 def renamed_tools_section(reports: Mapping[str, Mapping[str, Any]], examples: int = 5) -> str:
@@ -363,11 +362,12 @@ def renamed_tools_section(reports: Mapping[str, Mapping[str, Any]], examples: in
         renamed = report.get("renamed_tools") or {}
         readable = [(o, s) for o, s in sorted(renamed.items()) if readable_name(o)]
         head = (f"`{config}`: {len(renamed):,} distinct tool names renamed, in "
-                f"{report.get('rows_with_renamed_tools', 0):,} rows ({len(renamed) - len(readable):,} of them "
-                f"random ids such as the source's masked names, which only gain a letter prefix or lose punctuation).")
+                f"{report.get('rows_with_renamed_tools', 0):,} rows. {len(readable):,} of them have spaces")
         if readable:
-            head += " For example: " + ", ".join(f"`{_md(o)}` → `{_md(s)}`" for o, s in readable[:examples]) + "."
-        parts.append(head + f" The full map is in `{HUB_REPORTS_DIR}/{config}.json`.")
+            head += ", e.g. " + ", ".join(f"`{_md(o)}` → `{_md(s)}`" for o, s in readable[:examples])
+        parts.append(head + "; the others (random ids from the masked Hammer rows, names with punctuation or a "
+                     "leading digit) only lose punctuation or gain an `fn_` prefix. The full map is in "
+                     f"`{HUB_REPORTS_DIR}/{config}.json`.")
     return "\n\n".join(parts)
 
 
