@@ -61,7 +61,7 @@ DEFAULT_CONFIG = "rl"
 CONFIGS = ("rl", "sft")
 HUB_REPORTS_DIR = "build_reports"
 STATS_HOOK = "card_section"  # rlla_4k_gpt.stats.card_section({config: build_dir}) -> markdown | None
-SPACE_TEXT_FILES = ("README.md", "index.html")  # name the project's default ids, replaced by the pushed ones
+SPACE_TEXT_FILES = ("README.md", "index.html", "toolrl_gpt_oss_reward.py")  # name the project's default ids, replaced by the pushed ones
 MAX_PROBLEMS = 20
 TABLE_LIMIT = 30
 
