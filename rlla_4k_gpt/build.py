@@ -1,6 +1,8 @@
 """Step 7: run the builder and write the build folder, atomically.
 
-A build folder holds ``data/{split}-00000-of-00001.parquet`` and ``build_report.json``, which
+A build folder holds ``data/{split}-00000-of-00001.parquet`` (the local layout; on the Hub
+``push`` stores each config as ``{config}/{split}-00000-of-00001.parquet``) and
+``build_report.json``, which
 pins each file by row count and sha256 (:mod:`.manifest`). Everything is written into a staging
 folder beside ``--out`` and switched in only once complete, so ``--out`` always holds either the
 previous complete build or the new one, whatever interrupts the build.

@@ -233,7 +233,7 @@ class Rlla4kGpt(datasets.GeneratorBasedBuilder):
         except SourceDataError as err:
             if self.config.strict:
                 raise SourceDataError(err.where, f"{err.reason} (source-data error; without --strict such rows are excluded and reported)") from None
-            logger.warning("excluding %s", err)
+            logger.info("excluding %s", err)  # the build summary and report list it
             self.report.add_skip(record.split, err.where, err.reason)
             return None
         over = self.config.max_prompt_tokens is not None and conv.prompt_tokens > self.config.max_prompt_tokens

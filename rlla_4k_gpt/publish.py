@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import hub
 from .errors import is_transport_error, one_line, redact, register_secret
 from .manifest import REPORT_FILE, BuildFolderError, check_build_folder, read_report
 
@@ -60,13 +61,22 @@ DEFAULT_CONFIG = "rl"
 CONFIGS = ("rl", "sft")
 HUB_REPORTS_DIR = "build_reports"
 STATS_HOOK = "card_section"  # rlla_4k_gpt.stats.card_section({config: build_dir}) -> markdown | None
+SPACE_TEXT_FILES = ("README.md", "index.html", "toolrl_gpt_oss_reward.py")  # name the project's default ids, replaced by the pushed ones
 MAX_PROBLEMS = 20
 TABLE_LIMIT = 30
 
 _TAG = re.compile(r"v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
 _SHARD = re.compile(r"(?P<split>[A-Za-z0-9_]+)-00000-of-00001\.parquet")
-_SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"))
+# datasets' size_categories.json (the Hub's allowed values), smallest first.
+_SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+                    (10**7, "1M<n<10M"), (10**8, "10M<n<100M"), (10**9, "100M<n<1B"), (10**10, "1B<n<10B"),
+                    (10**11, "10B<n<100B"), (10**12, "100B<n<1T"))
+IMAGES_DIR = "images"
+PROMPT_PLOT = f"{IMAGES_DIR}/prompt_tokens.png"
+PATTERN_PLOT = f"{IMAGES_DIR}/patterns.png"
+# ToolRL's stand-in reasoning in most processed rl rows (its exact opening words).
+PLACEHOLDER_REASONING = "I should use the appropriate tool with proper parameters"
 
 
 class PublishError(Exception):
@@ -315,10 +325,10 @@ def size_category(rows: int) -> str:
     """The Hub's ``size_categories`` value for a row count.
 
     Example:
-        >>> size_category(4400), size_category(371)
-        ('1K<n<10K', 'n<1K')
+        >>> size_category(4400), size_category(371), size_category(2_000_000)
+        ('1K<n<10K', 'n<1K', '1M<n<10M')
     """
-    return next((name for limit, name in _SIZE_CATEGORIES if rows < limit), "n>1M")
+    return next((name for limit, name in _SIZE_CATEGORIES if rows < limit), "n>1T")
 
 
 def _md(text: Any) -> str:
@@ -335,18 +345,29 @@ def counts_table(reports: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def renamed_tools_section(reports: Mapping[str, Mapping[str, Any]], limit: int = TABLE_LIMIT) -> str:
-    """Per config: how many tool names were renamed to harmony-safe names, with the first ones."""
+def readable_name(name: str) -> bool:
+    """Whether a tool name is words with spaces (renamed for its spaces), not a masked random id.
+
+    Example:
+        >>> readable_name("Convert Currency"), readable_name(".CzXC"), readable_name("63TBjhh8TdDzNC")
+        (True, False, False)
+    """
+    return " " in name.strip() and len(re.findall(r"[A-Za-z]{3,}", name)) >= 2
+
+
+def renamed_tools_section(reports: Mapping[str, Mapping[str, Any]], examples: int = 5) -> str:
+    """Per config: how many tool names were renamed to harmony-safe names, and a few readable examples."""
     parts = []
     for config, report in reports.items():
         renamed = report.get("renamed_tools") or {}
+        readable = [(o, s) for o, s in sorted(renamed.items()) if readable_name(o)]
         head = (f"`{config}`: {len(renamed):,} distinct tool names renamed, in "
-                f"{report.get('rows_with_renamed_tools', 0):,} rows.")
-        if renamed:
-            rows = [f"| `{_md(o)}` | `{_md(s)}` |" for o, s in sorted(renamed.items())[:limit]]
-            more = f"\n\n... and {len(renamed) - limit:,} more in `{HUB_REPORTS_DIR}/{config}.json`." if len(renamed) > limit else ""
-            head += "\n\n| original | harmony name |\n|---|---|\n" + "\n".join(rows) + more
-        parts.append(head)
+                f"{report.get('rows_with_renamed_tools', 0):,} rows. {len(readable):,} of them have spaces")
+        if readable:
+            head += ", e.g. " + ", ".join(f"`{_md(o)}` → `{_md(s)}`" for o, s in readable[:examples])
+        parts.append(head + "; the others (random ids from the masked Hammer rows, names with punctuation or a "
+                     "leading digit) only lose punctuation or gain an `fn_` prefix. The full map is in "
+                     f"`{HUB_REPORTS_DIR}/{config}.json`.")
     return "\n\n".join(parts)
 
 
@@ -359,9 +380,7 @@ def argument_changes_section(reports: Mapping[str, Mapping[str, Any]]) -> str:
         lines.append(f"| `{config}` | " + " | ".join(f"{changes.get(k, 0):,}" for k in ("coerced", "widened", "relaxed")) + " |")
         for kind, items in sorted((report.get("argument_change_examples") or {}).items()):
             if items and not any(e.startswith(f"- {kind}:") for e in examples):
-                e = items[0]
-                examples.append(f"- {kind}: `{_md(e['tool'])}.{_md(e['param'])}` "
-                                f"{json.dumps(e.get('before'))} → {json.dumps(e.get('after'))}")
+                examples.append(f"- {kind}: {_change_example(items[0])}")
     return "\n".join(lines) + ("\n\nExamples:\n\n" + "\n".join(examples) if examples else "")
 
 
@@ -375,6 +394,21 @@ def repairs_section(reports: Mapping[str, Mapping[str, Any]], limit: int = TABLE
     if len(repairs) > limit:
         lines.append(f"- ... and {len(repairs) - limit:,} more in `{HUB_REPORTS_DIR}/`.")
     return "Repaired calls:\n\n" + "\n".join(lines)
+
+
+def _change_example(e: Mapping[str, Any]) -> str:
+    """One argument change in words: a relaxed parameter has no before/after value to show.
+
+    Example:
+        >>> _change_example({"kind": "relaxed", "tool": "Search Shows", "param": "cursor", "before": None, "after": None})
+        '`Search Shows.cursor` required → optional (a call leaves it out)'
+        >>> _change_example({"kind": "coerced", "tool": "GetNews", "param": "page", "before": "1", "after": 1})
+        '`GetNews.page` "1" → 1'
+    """
+    where = f"`{_md(e['tool'])}.{_md(e['param'])}`"
+    if e.get("kind") == "relaxed":
+        return f"{where} required → optional (a call leaves it out)"
+    return f"{where} {json.dumps(e.get('before'))} → {json.dumps(e.get('after'))}"
 
 
 def skipped_section(reports: Mapping[str, Mapping[str, Any]], limit: int = TABLE_LIMIT) -> str:
@@ -426,6 +460,39 @@ def multi_call_rows(builds: Sequence[Build]) -> str:
             several = sum(len(a["calls"]) > 1 for a in answers)
             parts.append(f"{several:,} of {len(answers):,} `{build.config}` {split} rows")
     return ", ".join(parts)
+
+
+def placeholder_reasoning(builds: Sequence[Build]) -> str:
+    """``"N of M rl rows"``: ground truths whose reasoning is ToolRL's stand-in sentence, per config."""
+    import pyarrow.parquet as pq
+
+    parts = []
+    for build in builds:
+        answers = [a for p in build.splits.values() for a in pq.read_table(p, columns=["answer"]).column("answer").to_pylist()]
+        stand_in = sum((a.get("reasoning") or "").startswith(PLACEHOLDER_REASONING) for a in answers)
+        parts.append(f"{stand_in:,} of {len(answers):,} `{build.config}` rows")
+    return ", ".join(parts)
+
+
+def prompt_tokens_by_split(builds: Sequence[Build]) -> dict[str, list[int]]:
+    """``{"config/split": prompt_tokens}`` from the builds' ``prompt_tokens`` column."""
+    import pyarrow.parquet as pq
+
+    return {f"{b.config}/{s}": pq.read_table(p, columns=["prompt_tokens"]).column("prompt_tokens").to_pylist()
+            for b in builds for s, p in b.splits.items()}
+
+
+def card_images(builds: Sequence[Build], limit: int) -> dict[str, bytes]:
+    """``{path in the dataset repo: PNG}``: the prompt-length histogram and the patterns chart."""
+    from . import stats
+
+    if not stats.matplotlib_available():
+        raise PublishError("the card's figures need matplotlib: pip install 'rlla-4k-gpt[stats]'")
+    with tempfile.TemporaryDirectory(prefix="rlla-card-") as scratch:
+        prompt = stats.write_prompt_histogram(prompt_tokens_by_split(builds), limit, Path(scratch) / "p.png")
+        patterns = stats.write_pattern_chart({f"{b.config}/{s}": stats.split_patterns(p) for b in builds
+                                              for s, p in b.splits.items()}, Path(scratch) / "q.png")
+        return {PROMPT_PLOT: prompt.read_bytes(), PATTERN_PLOT: patterns.read_bytes()}
 
 
 def row_schema_section() -> str:
@@ -494,6 +561,10 @@ def card_values(builds: Sequence[Build], reports: Mapping[str, Mapping[str, Any]
         "configs": ", ".join(f"`{c}`" for c in reports),
         "reasoning_effort": ", ".join(efforts),
         "counts_table": counts_table(reports),
+        "sft_rows": _config_rows(reports, "sft"),
+        "placeholder_reasoning": placeholder_reasoning([b for b in builds if b.config == DEFAULT_CONFIG]) or "none of the",
+        "prompt_plot": PROMPT_PLOT,
+        "pattern_plot": PATTERN_PLOT,
         "sources": sources_section(reports),
         "example_where": f"{where} row {row['extra_info']['index']}",
         "example": row["prompt_text"] + row["reward_model"]["ground_truth"],
@@ -506,6 +577,12 @@ def card_values(builds: Sequence[Build], reports: Mapping[str, Mapping[str, Any]
         "token_stats": (f"<!-- token statistics: rlla-4k-gpt stats -->\n## Token statistics\n\n{stats}\n") if stats else "",
         "citation": CITATION,
     }
+
+
+def _config_rows(reports: Mapping[str, Mapping[str, Any]], config: str) -> str:
+    """``"392 train / 8 test"`` rows of one config, from its report (``"not in this release"`` without)."""
+    splits = (reports.get(config) or {}).get("splits") or {}
+    return " / ".join(f"{c['written']:,} {s}" for s, c in splits.items()) or "not in this release"
 
 
 def render_card(template: str, values: Mapping[str, str]) -> str:
@@ -541,10 +618,37 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return meta, text[end + 5 :].lstrip("\n")
 
 
-def merge_card(rendered: str, hub_readme: str, default_config: str = DEFAULT_CONFIG) -> str:
-    """The rendered card with the ``configs``/``dataset_info`` YAML datasets wrote to the Hub.
+def local_yaml(builds: Sequence[Build]) -> dict[str, dict[str, Any]]:
+    """``{config: {"configs": entry, "dataset_info": entry}}`` for builds about to be pushed.
 
-    ``default_config`` is marked ``default: true`` (and no other) when it is among the configs.
+    The same entries ``push_to_hub`` writes (data files ``{config}/{split}-*``, features, split row
+    counts and Arrow sizes), except ``download_size``, which describes the Hub's own parquet.
+    """
+    import pyarrow.parquet as pq
+    from datasets import Features
+
+    out: dict[str, dict[str, Any]] = {}
+    for b in builds:
+        tables = {s: pq.read_table(p) for s, p in b.splits.items()}
+        features = Features.from_arrow_schema(next(iter(tables.values())).schema)
+        splits = [{"name": s, "num_bytes": t.nbytes, "num_examples": t.num_rows} for s, t in tables.items()]
+        out[b.config] = {
+            "configs": {"config_name": b.config,
+                        "data_files": [{"split": s, "path": f"{b.config}/{s}-*"} for s in b.splits]},
+            "dataset_info": {"config_name": b.config, "features": features._to_yaml_list(), "splits": splits,
+                             "dataset_size": sum(s["num_bytes"] for s in splits)},
+        }  # fmt: skip
+    return out
+
+
+def merge_card(rendered: str, hub_readme: str, local: Mapping[str, Mapping[str, Any]] | None = None,
+               default_config: str = DEFAULT_CONFIG) -> str:
+    """The rendered card with ``configs``/``dataset_info`` YAML: ``local``'s entries (see
+    :func:`local_yaml`) for the configs being pushed, the Hub README's for the others.
+
+    The card therefore depends on the Hub only for configs this push leaves in place, so the
+    preview of a push of every config is exactly the README it uploads. ``default_config`` is
+    listed first and marked ``default: true`` (no other is).
 
     Example:
         >>> hub = "---\\nconfigs:\\n- config_name: sft\\n  default: true\\n- config_name: rl\\n---\\n"
@@ -552,9 +656,9 @@ def merge_card(rendered: str, hub_readme: str, default_config: str = DEFAULT_CON
         ---
         license: apache-2.0
         configs:
-        - config_name: sft
         - config_name: rl
           default: true
+        - config_name: sft
         ---
         <BLANKLINE>
         # Card
@@ -562,11 +666,16 @@ def merge_card(rendered: str, hub_readme: str, default_config: str = DEFAULT_CON
     """
     import yaml
 
+    local = local or {}
     meta, body = split_front_matter(rendered)
     hub_meta, _ = split_front_matter(hub_readme)
     for key in ("configs", "dataset_info"):
-        if key in hub_meta:
-            meta[key] = hub_meta[key]
+        hub_entries = hub_meta.get(key) or []  # datasets writes a lone config's dataset_info as a mapping
+        hub_entries = [hub_entries] if isinstance(hub_entries, dict) else hub_entries
+        entries = [e for e in hub_entries if e.get("config_name", "default") not in local]
+        entries += [dict(v[key]) for v in local.values()]
+        if entries:
+            meta[key] = sorted(entries, key=lambda e: (e.get("config_name") != default_config, e.get("config_name")))
     configs = meta.get("configs") or []
     if any(c.get("config_name") == default_config for c in configs):
         for entry in configs:
@@ -728,6 +837,7 @@ class UpdateCard:
     tag: str | None
     version: str
     stats: str = ""
+    images: tuple[tuple[str, bytes], ...] = ()  # (path in the repo, PNG) the card links
 
     @property
     def message(self) -> str:
@@ -737,12 +847,14 @@ class UpdateCard:
         """The card for ``reports`` (default: the pushed builds') merged with the Hub README's YAML."""
         reports = reports if reports is not None else {b.config: b.report for b in self.builds}
         values = card_values(self.builds, reports, self.repo_id, self.metric_repo, self.tag, self.stats)
-        return merge_card(render_card(self.template.read_text(encoding="utf-8"), values), hub_readme)
+        return merge_card(render_card(self.template.read_text(encoding="utf-8"), values), hub_readme,
+                          local_yaml(self.builds))
 
     def describe(self) -> list[str]:
         lines = [f'commit "{self.message}"',
-                 f"  update README.md  (rendered from {self.template}; keeps the configs/dataset_info YAML, "
-                 f"{DEFAULT_CONFIG} marked default)"]
+                 f"  update README.md  (rendered from {self.template}; configs/dataset_info YAML from these builds, "
+                 f"the Hub's for configs not pushed; {DEFAULT_CONFIG} marked default)"]
+        lines += [f"  add {path}  (figure linked from the card)" for path, _ in self.images]
         return lines + [f"  add {HUB_REPORTS_DIR}/{b.config}.json  (from {b.path / REPORT_FILE})" for b in self.builds]
 
     def run(self, ctx: Context) -> None:
@@ -756,6 +868,7 @@ class UpdateCard:
             reports = self._reports(ctx, head)
         card = self.render(reports, hub_readme)
         operations = [CommitOperationAdd("README.md", card.encode("utf-8"))]
+        operations += [CommitOperationAdd(path, data) for path, data in self.images]
         operations += [CommitOperationAdd(f"{HUB_REPORTS_DIR}/{b.config}.json", (b.path / REPORT_FILE).read_bytes())
                        for b in self.builds]
         with hub_step(what):
@@ -795,10 +908,19 @@ class UploadSpace:
     repo_id: str
     files: tuple[tuple[str, Path], ...]
     version: str
+    dataset_repo: str = ""
 
     @property
     def message(self) -> str:
         return f"Upload metric ({self.version})"
+
+    def content(self, name: str, path: Path) -> bytes:
+        """A bundle file as uploaded: the card and page name this push's Space and dataset ids."""
+        data = path.read_bytes()
+        if name not in SPACE_TEXT_FILES:
+            return data
+        text = data.decode("utf-8").replace(hub.METRIC_REPO, self.repo_id)
+        return (text.replace(hub.DATASET_REPO, self.dataset_repo) if self.dataset_repo else text).encode("utf-8")
 
     def describe(self) -> list[str]:
         lines = [f"create Space {self.repo_id} with space_sdk='static' if it does not exist",
@@ -818,7 +940,7 @@ class UploadSpace:
             head = ctx.api.space_info(self.repo_id, revision=revision).sha
             remote = ctx.api.list_repo_files(self.repo_id, repo_type="space", revision=head)
         names = {name for name, _ in self.files}
-        operations: list[Any] = [CommitOperationAdd(name, path.read_bytes()) for name, path in self.files]
+        operations: list[Any] = [CommitOperationAdd(name, self.content(name, path)) for name, path in self.files]
         operations += [CommitOperationDelete(p) for p in remote if p not in names and p != ".gitattributes"]
         with hub_step(what):
             info = ctx.api.create_commit(self.repo_id, operations, commit_message=self.message, repo_type="space",
@@ -875,7 +997,8 @@ class Plan:
         return self.dataset_steps + self.space_steps
 
     def preview_card(self) -> str:
-        """The card rendered from the local builds only (the Hub adds configs/dataset_info YAML)."""
+        """The README a push of these builds uploads (exact when every config is pushed; for a
+        partial push the Hub's other configs are added at push time)."""
         return next(s for s in self.steps if isinstance(s, UpdateCard)).render()
 
 
@@ -886,10 +1009,13 @@ def make_plan(builds: Sequence[Build], dataset_repo: str, metric_repo: str, metr
     files = tuple(metric_files(metric_dir).items())
     ordered = tuple(sorted(builds, key=lambda b: (b.config != DEFAULT_CONFIG, b.config)))
     dataset: list[Step] = [PushConfig(dataset_repo, b, version) for b in ordered]
-    card_step = UpdateCard(dataset_repo, ordered, card, metric_repo, tag, version, stats_section(ordered))
+    from .stats import DEFAULT_PROMPT_LIMIT
+
+    images = tuple(card_images(ordered, DEFAULT_PROMPT_LIMIT).items())
+    card_step = UpdateCard(dataset_repo, ordered, card, metric_repo, tag, version, stats_section(ordered), images)
     card_step.render()  # a broken template is refused now, not after the data commits
     dataset.append(card_step)
-    space: list[Step] = [UploadSpace(metric_repo, files, version)]
+    space: list[Step] = [UploadSpace(metric_repo, files, version, dataset_repo)]
     if tag:
         dataset.append(CreateTag(dataset_repo, "dataset", tag))
         space.append(CreateTag(metric_repo, "space", tag))

@@ -610,7 +610,7 @@ def write_prompt_histogram(prompt_tokens: dict[str, list[int]], limit: int, path
     ax.set_title("Prompt length")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=120, metadata={"Software": None})
     plt.close(fig)
     return out
 
@@ -618,42 +618,44 @@ def write_prompt_histogram(prompt_tokens: dict[str, list[int]], limit: int, path
 # --------------------------------------------------------------------------- dataset card
 
 
-def text_histogram(counts: Sequence[int], bin_width: int, limit: int, bar_width: int = 40) -> str:
-    """A fixed-width bar chart of binned counts, with a line where ``limit`` falls.
+def split_patterns(parquet: str | Path) -> dict[str, dict[str, float]]:
+    """:func:`pattern_summary` of one parquet split file (no tokenizer needed)."""
+    import pyarrow.parquet as pq
 
-    Example:
-        >>> print(text_histogram([2, 1, 0], 128, 256, bar_width=4))
-          0–127 2 ████
-        128–255 1 ██
-        ── limit 256 ──
-        256–383 0
+    return pattern_summary(rows_from_table(pq.read_table(parquet)))
+
+
+def write_pattern_chart(patterns: dict[str, dict[str, dict[str, float]]], path: str | Path) -> Path:
+    """PNG bar chart: percent of rows per pattern (:data:`PATTERNS`), one bar group per split.
+
+    ``patterns`` maps a split label to its :func:`pattern_summary`. tests/test_card.py runs it.
     """
-    peak = max(counts, default=0) or 1
-    label_width = len(f"{len(counts) * bin_width - 1}") * 2 + 1
-    count_width = len(str(max(counts, default=0)))
-    lines = []
-    for i, count in enumerate(counts):
-        start = i * bin_width
-        if start == limit:
-            lines.append(f"── limit {limit:,} ──")
-        label = f"{start}–{start + bin_width - 1}".rjust(label_width)
-        lines.append(f"{label} {count:>{count_width}} {'█' * round(bar_width * count / peak)}".rstrip())
-    if len(counts) * bin_width <= limit:
-        lines.append(f"── limit {limit:,} ── (no row reaches it)")
-    elif limit % bin_width:
-        lines.append(f"(limit {limit:,} falls inside bin {limit // bin_width * bin_width})")
-    return "\n".join(lines)
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    x = np.arange(len(PATTERNS))
+    width = 0.8 / max(len(patterns), 1)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for i, (name, summary) in enumerate(patterns.items()):
+        ax.bar(x + i * width, [summary[p]["percent"] for p in PATTERNS], width, label=name)
+    ax.set_xticks(x + width * (len(patterns) - 1) / 2, [p.replace("_", " ") for p in PATTERNS])
+    ax.set_ylabel("% of rows")
+    ax.set_ylim(0, 100)
+    ax.set_title("What the ground truths hold, and what the prompts hold")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=120, metadata={"Software": None})
+    plt.close(fig)
+    return out
 
 
-def _merged_counts(report: dict[str, Any]) -> tuple[list[int], int]:
-    """Prompt histogram of all splits of one report, added bin by bin."""
-    blocks = [b["prompt_tokens_histogram"] for b in report["splits"].values() if "prompt_tokens_histogram" in b]
-    width = blocks[0]["bin_width"] if blocks else HISTOGRAM_BIN_WIDTH
-    merged = [0] * max((len(b["counts"]) for b in blocks), default=0)
-    for block in blocks:
-        for i, count in enumerate(block["counts"]):
-            merged[i] += count
-    return merged, width
+
+
 
 
 def _pct(count: int, rows: int) -> str:
@@ -709,11 +711,6 @@ def card_markdown(reports: dict[str, dict[str, Any]]) -> str:
             )
         lines += ["", "The XML side counts ToolRL's `instruction`, `input` and `output` strings as plain text, without "
                   "chat-template tokens, so the difference is a conservative bound (negative: harmony is shorter)."]
-    for config, report in reports.items():
-        counts, width = _merged_counts(report)
-        if counts:
-            lines += ["", f"Prompt length histogram, `{config}` (all splits, {width}-token bins):", "", "```",
-                      text_histogram(counts, width, limits["prompt"]), "```"]
     return "\n".join(lines)
 
 

@@ -45,6 +45,16 @@ from .vocab import sha256_of, write_vocab
 
 logger = logging.getLogger(__name__)
 
+
+def _no_torch_notice(record: logging.LogRecord) -> bool:
+    """Drop transformers' import-time "PyTorch was not found" notice: this package only uses tokenizers."""
+    return "PyTorch was not found" not in record.getMessage()
+
+
+# transformers logs the notice on its "transformers" logger when first imported; a logger filter
+# drops exactly that record (every other transformers message still shows).
+logging.getLogger("transformers").addFilter(_no_torch_notice)
+
 GPT_OSS_HUB_ID = "openai/gpt-oss-120b"
 """Default tokenizer for ``stats``: the Hub copy, loaded through ``AutoTokenizer``."""
 
@@ -272,6 +282,31 @@ def _mkdir(path: Path) -> Path:
     return path
 
 
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hub can be reached: ``False`` at once under ``HF_HUB_OFFLINE``, else a TCP connect.
+
+    Example:
+        >>> import os
+        >>> saved = os.environ.get("HF_HUB_OFFLINE")
+        >>> os.environ["HF_HUB_OFFLINE"] = "1"
+        >>> hub_reachable()
+        False
+        >>> _ = os.environ.pop("HF_HUB_OFFLINE") if saved is None else os.environ.update(HF_HUB_OFFLINE=saved)
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    url = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "huggingface.co", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def load_tokenizer(name_or_path: str | Path = GPT_OSS_HUB_ID) -> Any:
     """Load a tokenizer with ``AutoTokenizer``: a Hub id, a local folder, or ``"offline"``.
 
@@ -286,11 +321,13 @@ def load_tokenizer(name_or_path: str | Path = GPT_OSS_HUB_ID) -> Any:
     from transformers import AutoTokenizer
 
     target = offline_tokenizer_dir() if str(name_or_path) == OFFLINE else name_or_path
-    try:
-        return AutoTokenizer.from_pretrained(str(target))
+    offline = not Path(target).is_dir() and not hub_reachable()
+    try:  # unreachable Hub: the local cache only, so a miss fails now instead of after 48 s of retries
+        return AutoTokenizer.from_pretrained(str(target), local_files_only=offline)
     except OSError as err:
+        why = "the Hub cannot be reached (or HF_HUB_OFFLINE is set) and it is not cached" if offline else str(err)
         raise OSError(
-            f"cannot load tokenizer {name_or_path!r} ({err}). Offline, write one with "
+            f"cannot load tokenizer {name_or_path!r} ({why}). Offline, write one with "
             "`rlla-4k-gpt tokenizer --out DIR` and pass `--tokenizer DIR` "
             f"(or `--tokenizer {OFFLINE}`)."
         ) from err

@@ -93,3 +93,18 @@ def test_compute_on_10k_predictions_is_fast(metric: evaluate.EvaluationModule) -
     started = time.perf_counter()
     metric.compute(predictions=preds, references=[GT] * len(preds))
     assert time.perf_counter() - started < 10  # target 2 s, measured by scripts/bench_reward.py
+
+
+def test_docstring_example_runs_with_the_space_id_resolved() -> None:
+    """The metric's own example names the Space id; run it with that id pointing at this folder."""
+    import doctest
+
+    from rlla_4k_gpt.hub import METRIC_REPO
+
+    source = (METRIC / "toolrl_gpt_oss_reward.py").read_text()
+    assert f'evaluate.load("{METRIC_REPO}")' in source
+    example = source[source.index("Examples:"):].split('"""', 1)[0].replace(METRIC_REPO, str(METRIC))
+    test = doctest.DocTestParser().get_doctest(example, {"evaluate": evaluate}, "metric example", None, 0)
+    assert len(test.examples) >= 4
+    result = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE).run(test)
+    assert result.failed == 0

@@ -35,7 +35,7 @@ Returns:
     per_sample_score, per_sample_format, per_sample_correctness, per_sample_length
         (`list` of `float`): the same, per prediction.
 Examples:
-    >>> reward = evaluate.load("metric/toolrl_gpt_oss_reward")
+    >>> reward = evaluate.load("rlla-4k-gpt/toolrl_gpt_oss_reward")
     >>> gt = ('<|channel|>analysis<|message|>Need the weather.<|end|><|start|>assistant '
     ...       'to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{"city": "Paris"}<|call|>')
     >>> out = reward.compute(predictions=[gt, "no idea"], references=[gt, gt])
