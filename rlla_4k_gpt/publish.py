@@ -744,11 +744,11 @@ def hub_step(what: str) -> Iterator[None]:
     try:
         yield
     except HfHubHTTPError as err:
-        raise PublishError(describe_hub_error(err, what)) from None
+        raise PublishError(describe_hub_error(err, what)) from err  # the cause: -v shows its traceback
     except Exception as err:
         if not is_transport_error(err):
             raise
-        raise PublishError(one_line(err, f"{what}: the Hub at {hub_endpoint()} did not answer")) from None
+        raise PublishError(one_line(err, f"{what}: the Hub at {hub_endpoint()} did not answer")) from err
 
 
 def hub_endpoint() -> str:
@@ -1140,7 +1140,7 @@ def run_push(args: argparse.Namespace) -> int:
             built = build_default_sources(Path(root), args.strict)
             return _push(args, validated_builds([b.path for b in built]))
     except PublishError as err:
-        logger.error("%s", err)
+        logger.error("%s", err, exc_info=bool(getattr(args, "verbose", False)))  # -v adds the traceback
         return 1
 
 

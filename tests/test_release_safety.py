@@ -290,6 +290,8 @@ def test_refused_hub_connection_is_one_line(build_dirs: dict[str, Path], metric_
     env = hub_env(f"http://127.0.0.1:{free_port()}", tmp_path / "home")
     env["HF_HUB_ETAG_TIMEOUT"] = env["HF_HUB_DOWNLOAD_TIMEOUT"] = "5"
     assert_one_error(cli(*push_args(build_dirs["rl"], metric_dir), env=env), "did not answer", "cannot connect")
+    verbose = cli("-v", *push_args(build_dirs["rl"], metric_dir), env=env)  # -v adds the traceback
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr and "ConnectError" in verbose.stderr
 
 
 def test_dropped_hub_connection_is_one_line(hangup_server: str, build_dirs: dict[str, Path], metric_dir: Path,
