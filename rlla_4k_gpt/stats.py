@@ -608,6 +608,13 @@ def write_prompt_histogram(prompt_tokens: dict[str, list[int]], limit: int, path
     ax.set_xlabel("prompt tokens (gpt-oss tokenizer)")
     ax.set_ylabel("rows")
     ax.set_title("Prompt length")
+    return _save_figure(fig, ax, out)
+
+
+def _save_figure(fig: Any, ax: Any, out: Path) -> Path:
+    """Legend, layout, a PNG without a timestamp (reproducible bytes), and the figure closed."""
+    import matplotlib.pyplot as plt
+
     ax.legend()
     fig.tight_layout()
     fig.savefig(out, dpi=120, metadata={"Software": None})
@@ -647,11 +654,7 @@ def write_pattern_chart(patterns: dict[str, dict[str, dict[str, float]]], path: 
     ax.set_ylabel("% of rows")
     ax.set_ylim(0, 100)
     ax.set_title("What the ground truths hold, and what the prompts hold")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=120, metadata={"Software": None})
-    plt.close(fig)
-    return out
+    return _save_figure(fig, ax, out)
 
 
 
