@@ -218,7 +218,7 @@ def difference_table(reports: Mapping[str, Mapping[str, Any]]) -> str:
     Example:
         >>> table = difference_table({"rl": {"splits": {"test": {"written": 2}},
         ...     "template_differences": {"current_date": 2}, "rows_equal_to_template": 0}})
-        >>> print("\\n".join(line[:40] for line in table.splitlines()[:4]))
+        >>> print("\\n".join(line[:41] for line in table.splitlines()[:4]))
         | class | what differs | rl (2 rows) |
         |---|---|---|
         | `current_date` | the template always wr
