@@ -384,7 +384,7 @@ def test_agent_loop_prompts_are_prompt_text_and_rewards_are_maximal(
     assert produced == expected
     assert [len(ids) for ids in produced] == [r["prompt_tokens"] for r in rows]
     # the recipe's docstring quotes these: every fixture row fits its 2,048/1,024 limits
-    assert (max(map(len, expected)), max(map(len, replies.values()))) == (1651, 918)
+    assert (max(map(len, expected)), max(map(len, replies.values()))) == (1714, 918)  # rl row 45 (repaired), the longest prompt
     scores = [max_score(r) for r in rows]
     step_bounds = bounds(Variant(schedule_reward=True), 41)
     assert out.batch["rm_scores"].sum(dim=1).tolist() == pytest.approx(

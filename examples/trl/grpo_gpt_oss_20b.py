@@ -13,7 +13,7 @@ What the recipe sets, and why (docs/reward.md, "TRL", has the details):
   (``rewards/toolrl_format/mean``...); their sum is ToolRL's score. They score the
   ``completion_ids`` TRL passes, decoded with special tokens kept;
 * lengths: rows whose prompt is over 2,048 tokens are left out, and completions stop at 1,024
-  tokens, ToolRL's limits; the fixture builds' longest prompt is 1,651 tokens and longest ground
+  tokens, ToolRL's limits; the fixture builds' longest prompt is 1,714 tokens and longest ground
   truth 918 (``rlla-4k-gpt stats``);
 * stop tokens: TRL reads its stop list from ``model.generation_config.eos_token_id`` when the
   trainer is created (plus the tokenizer's EOS), and cuts each completion after the first one.
@@ -37,7 +37,7 @@ from rlla_4k_gpt.reward import make_trl_reward_func
 MODEL = "openai/gpt-oss-20b"
 #: The stop tokens: <|return|> and <|endoftext|>, not <|call|> (200012), so calls can follow calls.
 STOP_TOKEN_IDS = (200002, 199999)
-#: ToolRL's limits; the fixture builds' longest prompt is 1,651 tokens, longest ground truth 918.
+#: ToolRL's limits; the fixture builds' longest prompt is 1,714 tokens, longest ground truth 918.
 MAX_PROMPT_TOKENS = 2048
 MAX_COMPLETION_LENGTH = 1024
 #: ToolRL's three components, one reward function each.

@@ -13,7 +13,7 @@ recipe sets, and why (docs/reward.md, "verl", has the details):
 * the reward: ``reward.custom_reward_function`` with ``pkg://rlla_4k_gpt.reward`` and the naive
   reward-loop manager, which hands the rollout's ``global_steps`` to the scheduled variants;
 * lengths: 2,048 prompt and 1,024 response tokens, ToolRL's; in the fixture builds (ToolRL's
-  80-row test split and 300 SFT rows) the longest prompt has 1,651 tokens and the longest ground
+  80-row test split and 300 SFT rows) the longest prompt has 1,714 tokens and the longest ground
   truth 918 (``rlla-4k-gpt stats``);
 * stop tokens: vLLM is started with ``generation_config=vllm``, so it stops only at the
   tokenizer's EOS ``<|return|>`` and not at ``<|call|>`` from gpt-oss's generation config: a
