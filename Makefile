@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Extra venvs (tests/ci/NAME.txt), each running its own test files; see tests/ci/README.md.
 SUITES := verl trl tf4 tf510 olddatasets
 # verl 0.9.1 (tests/ci/verl.txt): reward wiring, managers, agent loop and recipe in verl's own code.
-TESTS_verl := tests/test_verl_integration.py rlla_4k_gpt/verl_agent_loop.py
+TESTS_verl := tests/test_verl_integration.py tests/test_layout.py rlla_4k_gpt/trainers/verl_agent_loop.py
 # The gpt-oss chat template on transformers 4.57.x and on verl 0.9.1's pin (5.10.4).
 TESTS_tf4 := tests/test_chat_template.py tests/test_tokenizer.py
 TESTS_tf510 := tests/test_chat_template.py tests/test_tokenizer.py

@@ -19,9 +19,9 @@ from pathlib import Path
 CHILD = r"""
 import json, resource, sys, time
 import pyarrow as pa, pyarrow.parquet as pq
-from rlla_4k_gpt.build import build
-from rlla_4k_gpt.harmony import encoding
-from rlla_4k_gpt.sources import sample_path
+from rlla_4k_gpt.build.write import build
+from rlla_4k_gpt.convert.harmony import encoding
+from rlla_4k_gpt.build.sources import sample_path
 
 n, folder = int(sys.argv[1]), sys.argv[2]
 table = pq.read_table(sample_path())

@@ -34,7 +34,7 @@ from typing import Any
 from pathlib import Path
 
 from rlla_4k_gpt.reward import make_trl_reward_func
-from rlla_4k_gpt.toolrl_reward_core import Variant, compute_score, toolrl_reward
+from rlla_4k_gpt.reward.toolrl_reward_core import Variant, compute_score, toolrl_reward
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = "the user wants to know weather city tool call parameters first check which function fits best".split()

@@ -28,9 +28,9 @@ def replace_block(text: str, table: str) -> str:
 
 def main() -> int:
     sys.path.insert(0, str(REPO))
-    from rlla_4k_gpt.build import build
-    from rlla_4k_gpt.sources import sample_path
-    from rlla_4k_gpt.template import difference_table
+    from rlla_4k_gpt.build.write import build
+    from rlla_4k_gpt.build.sources import sample_path
+    from rlla_4k_gpt.convert.template import difference_table
 
     with tempfile.TemporaryDirectory() as root:
         reports = {

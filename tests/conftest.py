@@ -46,7 +46,7 @@ def offline_vocab(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _fresh_reward_environment() -> Any:
     """Tests that set ToolRL's variables reload them; re-read after each test (after monkeypatch undoes)."""
-    from rlla_4k_gpt.toolrl_reward_core import reload_environment
+    from rlla_4k_gpt.reward.toolrl_reward_core import reload_environment
 
     yield
     reload_environment()
@@ -54,7 +54,7 @@ def _fresh_reward_environment() -> Any:
 
 @pytest.fixture(scope="session")
 def sample_path() -> Path:
-    from rlla_4k_gpt.sources import sample_path
+    from rlla_4k_gpt.build.sources import sample_path
 
     return sample_path()
 
@@ -62,7 +62,7 @@ def sample_path() -> Path:
 @pytest.fixture(scope="session")
 def build_dirs(tmp_path_factory: pytest.TempPathFactory, sample_path: Path, offline_vocab: Path) -> dict[str, Path]:
     """Both fixture sources built with the CLI's default (names cut at "(" repaired, source-data errors excluded)."""
-    from rlla_4k_gpt.build import build
+    from rlla_4k_gpt.build.write import build
 
     root = tmp_path_factory.mktemp("builds")
     build(root / "rl", "rl", {"test": str(sample_path)})
@@ -73,7 +73,7 @@ def build_dirs(tmp_path_factory: pytest.TempPathFactory, sample_path: Path, offl
 def read_build(folder: Path) -> list[dict[str, Any]]:
     """All rows of a build directory, in split-file order, the ``Json`` columns (``prompt``,
     ``tools``; JSON text per item in the parquet) decoded."""
-    from rlla_4k_gpt.rows import decoded
+    from rlla_4k_gpt.convert.rows import decoded
 
     rows: list[dict[str, Any]] = []
     for path in sorted((folder / "data").glob("*.parquet")):

@@ -16,7 +16,7 @@ from typing import Iterator
 import pyarrow.parquet as pq
 import pytest
 
-from rlla_4k_gpt import publish
+from rlla_4k_gpt.hub import publish
 from tests.hub_emulator import HubEmulator
 from tests.test_publish import DATASET, METRIC, REAL_METRIC_DIR, push, pushed
 

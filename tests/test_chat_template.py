@@ -20,10 +20,10 @@ import pytest
 import transformers
 from datasets import Json, List, load_dataset
 
-from rlla_4k_gpt import publish
-from rlla_4k_gpt.harmony import ASSISTANT_START, JSON_CONTENT_TYPE
-from rlla_4k_gpt.template import CLASSES, TEMPLATE_SHA256, UNEXPLAINED, chat_template, difference_table
-from rlla_4k_gpt.template import differences, render, template_tokens
+from rlla_4k_gpt.hub import publish
+from rlla_4k_gpt.convert.harmony import ASSISTANT_START, JSON_CONTENT_TYPE
+from rlla_4k_gpt.convert.template import CLASSES, TEMPLATE_SHA256, UNEXPLAINED, chat_template, difference_table
+from rlla_4k_gpt.convert.template import differences, render, template_tokens
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_SIZE = 16_738

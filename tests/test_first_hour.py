@@ -37,7 +37,7 @@ def test_stats_fails_at_once_without_the_hub(env: dict[str, str], tmp_path: Path
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="the notice only appears without torch")
 def test_no_pytorch_notice(tmp_path: Path) -> None:
-    code = "import rlla_4k_gpt.stats, transformers; transformers.AutoTokenizer"
+    code = "import rlla_4k_gpt.tokens.stats, transformers; transformers.AutoTokenizer"
     proc = run([sys.executable, "-c", code], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "PyTorch was not found" not in proc.stderr

@@ -18,9 +18,9 @@ import jsonschema
 import pytest
 from openai_harmony import Role
 
-from rlla_4k_gpt.harmony import INSTRUCTIONS, ground_truth_turn, message_text, parse_completion
-from rlla_4k_gpt.repair import repair_example
-from rlla_4k_gpt.toolrl import Answer, ToolCall, format_answer, parse_answer, parse_example
+from rlla_4k_gpt.convert.harmony import INSTRUCTIONS, ground_truth_turn, message_text, parse_completion
+from rlla_4k_gpt.convert.repair import repair_example
+from rlla_4k_gpt.convert.toolrl import Answer, ToolCall, format_answer, parse_answer, parse_example
 
 Expected = tuple[str, str | None, str | None, Any]
 

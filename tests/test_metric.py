@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import evaluate
-from rlla_4k_gpt.toolrl_reward_core import Variant, toolrl_reward
+from rlla_4k_gpt.reward.toolrl_reward_core import Variant, toolrl_reward
 
 ROOT = Path(__file__).resolve().parents[1]
 METRIC = ROOT / "metric" / "toolrl_gpt_oss_reward"
@@ -31,8 +31,8 @@ def metric() -> evaluate.EvaluationModule:
 def test_helper_is_a_symlink_to_the_single_core() -> None:
     helper = METRIC / "toolrl_reward_core.py"
     assert helper.is_symlink()
-    assert os.readlink(helper) == "../../rlla_4k_gpt/toolrl_reward_core.py"
-    assert helper.resolve() == (ROOT / "rlla_4k_gpt" / "toolrl_reward_core.py").resolve()
+    assert os.readlink(helper) == "../../rlla_4k_gpt/reward/toolrl_reward_core.py"
+    assert helper.resolve() == (ROOT / "rlla_4k_gpt" / "reward" / "toolrl_reward_core.py").resolve()
 
 
 def test_module_imports_only_stdlib_evaluate_datasets_and_its_helper() -> None:
@@ -99,7 +99,7 @@ def test_docstring_example_runs_with_the_space_id_resolved() -> None:
     """The metric's own example names the Space id; run it with that id pointing at this folder."""
     import doctest
 
-    from rlla_4k_gpt.hub import METRIC_REPO
+    from rlla_4k_gpt.hub.load import METRIC_REPO
 
     source = (METRIC / "toolrl_gpt_oss_reward.py").read_text()
     assert f'evaluate.load("{METRIC_REPO}")' in source

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rlla_4k_gpt.names import is_safe, safe_names, sanitize
-from rlla_4k_gpt.schema import coerce, fit_call, function_schema, type_schema
-from rlla_4k_gpt.toolrl import ToolCall, ToolParam, ToolSpec
+from rlla_4k_gpt.convert.names import is_safe, safe_names, sanitize
+from rlla_4k_gpt.convert.schema import coerce, fit_call, function_schema, type_schema
+from rlla_4k_gpt.convert.toolrl import ToolCall, ToolParam, ToolSpec
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

@@ -26,9 +26,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rlla_4k_gpt import publish
-from rlla_4k_gpt.manifest import pin_files, read_report
-from rlla_4k_gpt.publish import PublishError, check_tag, describe_hub_error, load_build, row_problem, validate_build
+from rlla_4k_gpt.hub import publish
+from rlla_4k_gpt.build.manifest import pin_files, read_report
+from rlla_4k_gpt.hub.publish import PublishError, check_tag, describe_hub_error, load_build, row_problem, validate_build
 from tests.conftest import read_build
 from tests.hub_emulator import HubEmulator
 from tests.hub_utils import TEST_TOKEN, hub_env, run_client
@@ -108,7 +108,7 @@ def metric_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def rl_high(tmp_path_factory: pytest.TempPathFactory, sample_path: Path, offline_vocab: Path) -> Path:
     """The rl fixture built with reasoning effort "high": the changed v2."""
-    from rlla_4k_gpt.build import build
+    from rlla_4k_gpt.build.write import build
 
     folder = tmp_path_factory.mktemp("v2") / "rl"
     build(folder, "rl", {"test": str(sample_path)}, reasoning_effort="high")

@@ -31,11 +31,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rlla_4k_gpt import publish, toolrl_reward_core as core
-from rlla_4k_gpt.build import build
+from rlla_4k_gpt.hub import publish
+from rlla_4k_gpt.reward import toolrl_reward_core as core
+from rlla_4k_gpt.build.write import build
 from rlla_4k_gpt.errors import redact
-from rlla_4k_gpt.manifest import REPORT_FILE, BuildFolderError, check_build_folder, read_report, sha256_file
-from rlla_4k_gpt.sources import SourceError
+from rlla_4k_gpt.build.manifest import REPORT_FILE, BuildFolderError, check_build_folder, read_report, sha256_file
+from rlla_4k_gpt.build.sources import SourceError
 from tests.conftest import SFT_FIXTURE
 from tests.hub_emulator import HubEmulator
 from tests.hub_utils import hub_env, run_client
@@ -162,9 +163,9 @@ KILL_AT = """
 import os, signal, sys
 from pathlib import Path
 import pyarrow.parquet as pq
-from rlla_4k_gpt import staging
-from rlla_4k_gpt.build import build
-from rlla_4k_gpt.sources import sample_path
+from rlla_4k_gpt.build import staging
+from rlla_4k_gpt.build.write import build
+from rlla_4k_gpt.build.sources import sample_path
 
 point, out = sys.argv[1], sys.argv[2]
 def die(*_a, **_k):
@@ -204,7 +205,7 @@ def test_killed_build_leaves_the_old_or_the_new_build(point: str, build_dirs: di
         assert got in ({k: v for k, v in old.items() if k != REPORT_FILE}, {k: v for k, v in new.items() if k != REPORT_FILE})
         check_build_folder(out, read_report(out))  # complete and self-consistent
     # The next build restores or cleans up, and removes what the killed process left.
-    from rlla_4k_gpt.staging import recover, remove_stale
+    from rlla_4k_gpt.build.staging import recover, remove_stale
 
     recover(out)
     check_build_folder(out, read_report(out))

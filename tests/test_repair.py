@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from rlla_4k_gpt.convert import ConversionError, SourceDataError, convert_record
-from rlla_4k_gpt.repair import SourceContradiction, repair_example
-from rlla_4k_gpt.toolrl import parse_example
+from rlla_4k_gpt.convert.record import ConversionError, SourceDataError, convert_record
+from rlla_4k_gpt.convert.repair import SourceContradiction, repair_example
+from rlla_4k_gpt.convert.toolrl import parse_example
 
 DAX = "DAX Point Changes for Each Month (January-August, 2022)"
 

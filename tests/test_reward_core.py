@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from rlla_4k_gpt import toolrl_reward_core as core
-from rlla_4k_gpt.toolrl_reward_core import GroundTruthError, Variant, bounds, toolrl_reward
+from rlla_4k_gpt.reward import toolrl_reward_core as core
+from rlla_4k_gpt.reward.toolrl_reward_core import GroundTruthError, Variant, bounds, toolrl_reward
 
 Call = tuple[str, dict[str, Any]]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from rlla_4k_gpt.toolrl_reward_core import (
+from rlla_4k_gpt.reward.toolrl_reward_core import (
     CALL,
     FINAL,
     Variant,

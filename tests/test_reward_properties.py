@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rlla_4k_gpt.toolrl_reward_core import Variant, bounds, toolrl_reward
+from rlla_4k_gpt.reward.toolrl_reward_core import Variant, bounds, toolrl_reward
 
 Call = tuple[str, dict[str, Any]]
 SPECIAL = re.compile(r"<\|[a-z]+\|>")

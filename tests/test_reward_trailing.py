@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rlla_4k_gpt import reward
-from rlla_4k_gpt.toolrl_reward_core import RewardResult, Variant, toolrl_reward, trim_trailing_specials
+from rlla_4k_gpt.reward.toolrl_reward_core import RewardResult, Variant, toolrl_reward, trim_trailing_specials
 
 FIRST_SPECIAL = 199998
 STOPS = {200002: "<|return|>", 200007: "<|end|>", 200012: "<|call|>"}
@@ -29,7 +29,7 @@ DEFAULT = Variant()
 
 @pytest.fixture(scope="module")
 def tokenizer(offline_vocab: Any) -> Any:
-    from rlla_4k_gpt.tokenizer import load_tokenizer
+    from rlla_4k_gpt.tokens.tokenizer import load_tokenizer
 
     return load_tokenizer("offline")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rlla_4k_gpt import scoring
+from rlla_4k_gpt.reward import scoring
 
 GT = (
     "<|channel|>analysis<|message|>Need the weather.<|end|><|start|>assistant to=functions.get_weather"

@@ -13,12 +13,12 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from rlla_4k_gpt import sources
-from rlla_4k_gpt.build import build, parquet_name
+from rlla_4k_gpt.build import sources
+from rlla_4k_gpt.build.write import build, parquet_name
 from rlla_4k_gpt.cli import main
-from rlla_4k_gpt.convert import ConversionError, SourceDataError
-from rlla_4k_gpt.rows import FEATURES
-from rlla_4k_gpt.sources import PinnedFile, SourceError, git_blob_id, toolrl_split, verify_blob
+from rlla_4k_gpt.convert.record import ConversionError, SourceDataError
+from rlla_4k_gpt.convert.rows import FEATURES
+from rlla_4k_gpt.build.sources import PinnedFile, SourceError, git_blob_id, toolrl_split, verify_blob
 
 from .conftest import SFT_FIXTURE, read_build
 
@@ -193,7 +193,7 @@ def test_cli_reports_errors_without_traceback(tmp_path: Path, caplog: pytest.Log
 
 
 def test_prompt_tokens_equal_openai_harmony_token_counts(built_rows: list) -> None:
-    from rlla_4k_gpt.harmony import encoding
+    from rlla_4k_gpt.convert.harmony import encoding
 
     enc = encoding()
     for row in built_rows[:60]:

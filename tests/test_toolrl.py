@@ -8,7 +8,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from rlla_4k_gpt.toolrl import (
+from rlla_4k_gpt.convert.toolrl import (
     AssistantTurn,
     Observation,
     ToolRLParseError,
@@ -41,7 +41,7 @@ Parameters: {"count": {"description": "How many", "type": "int, optional", "defa
 
 
 def fixture_records() -> list[tuple[str, dict]]:
-    from rlla_4k_gpt.sources import sample_path
+    from rlla_4k_gpt.build.sources import sample_path
 
     test = [r["extra_info"] for r in pq.read_table(sample_path()).to_pylist()]
     sft = json.loads(gzip.decompress(SFT_FIXTURE.read_bytes()))

@@ -25,7 +25,7 @@ torch = require("torch", "trl")
 
 from rlla_4k_gpt.cli import main as cli_main  # noqa: E402
 from rlla_4k_gpt.reward import make_trl_reward_func  # noqa: E402
-from rlla_4k_gpt.toolrl_reward_core import parse_ground_truth  # noqa: E402
+from rlla_4k_gpt.reward.toolrl_reward_core import parse_ground_truth  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RETURN, CALL, ENDOFTEXT = 200002, 200012, 199999

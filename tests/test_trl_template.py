@@ -23,8 +23,8 @@ from datasets import load_dataset  # noqa: E402
 from transformers import AutoTokenizer  # noqa: E402
 from trl.data_utils import maybe_apply_chat_template  # noqa: E402
 
-from rlla_4k_gpt.template import UNEXPLAINED, differences  # noqa: E402
-from rlla_4k_gpt.tokenizer import save_gpt_oss_tokenizer  # noqa: E402
+from rlla_4k_gpt.convert.template import UNEXPLAINED, differences  # noqa: E402
+from rlla_4k_gpt.tokens.tokenizer import save_gpt_oss_tokenizer  # noqa: E402
 
 
 @pytest.fixture(scope="module")

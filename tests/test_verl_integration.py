@@ -35,7 +35,7 @@ from verl import DataProto  # noqa: E402
 from verl.trainer.ppo.reward import get_custom_reward_fn  # noqa: E402
 
 from rlla_4k_gpt import reward  # noqa: E402
-from rlla_4k_gpt.toolrl_reward_core import Variant, bounds  # noqa: E402
+from rlla_4k_gpt.reward.toolrl_reward_core import Variant, bounds  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 VERL_CONFIG = Path(verl.__file__).parent / "trainer" / "config"
@@ -61,7 +61,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, offline_vocab: Path) -> 
     """The offline gpt-oss tokenizer plus a tiny gpt_oss config.json: what verl loads as a model path."""
     from transformers import GptOssConfig
 
-    from rlla_4k_gpt.tokenizer import save_gpt_oss_tokenizer
+    from rlla_4k_gpt.tokens.tokenizer import save_gpt_oss_tokenizer
 
     folder = save_gpt_oss_tokenizer(tmp_path_factory.mktemp("gpt-oss-tiny"))
     GptOssConfig(num_hidden_layers=1, hidden_size=32, intermediate_size=32, num_attention_heads=2,
@@ -163,14 +163,14 @@ def test_recipe_composes_against_verls_config(build_dirs: dict[str, Path], model
 def test_agent_loop_config_file_is_the_modules(build_dirs: dict[str, Path], model_dir: Path) -> None:
     from omegaconf import OmegaConf
 
-    from rlla_4k_gpt import verl_agent_loop
+    from rlla_4k_gpt.trainers import verl_agent_loop
 
     assert recipe.AGENT_LOOP_CONFIG == verl_agent_loop.CONFIG_PATH
     (entry,) = OmegaConf.load(verl_agent_loop.CONFIG_PATH)
     assert entry.name == verl_agent_loop.AGENT_NAME
-    assert entry._target_ == "rlla_4k_gpt.verl_agent_loop.PromptTextAgentLoop"
-    printed = subprocess.run([sys.executable, "-m", "rlla_4k_gpt.verl_agent_loop"], capture_output=True,
-                             text=True, check=True).stdout  # the docs' $(python -m rlla_4k_gpt.verl_agent_loop)
+    assert entry._target_ == "rlla_4k_gpt.trainers.verl_agent_loop.PromptTextAgentLoop"
+    printed = subprocess.run([sys.executable, "-m", "rlla_4k_gpt.trainers.verl_agent_loop"], capture_output=True,
+                             text=True, check=True).stdout  # the docs' $(python -m rlla_4k_gpt.trainers.verl_agent_loop)
     assert printed == f"{verl_agent_loop.CONFIG_PATH}\n"
 
 
@@ -396,7 +396,7 @@ def test_agent_loop_prompts_are_prompt_text_and_rewards_are_maximal(
 
 
 def test_agent_loop_refuses_a_prompt_longer_than_the_limit(tokenizer: Any) -> None:
-    from rlla_4k_gpt.verl_agent_loop import prompt_token_ids
+    from rlla_4k_gpt.trainers.verl_agent_loop import prompt_token_ids
 
     with pytest.raises(ValueError, match="row 7: prompt_text has 3 tokens, more than rollout.prompt_length=2"):
         prompt_token_ids(tokenizer, "<|start|>user<|message|>", 2, row=7)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from rlla_4k_gpt import reward
+from rlla_4k_gpt.reward import trl_reward
 
 ROOT = Path(__file__).resolve().parents[1]
 GT = (
@@ -56,10 +57,10 @@ def test_step_precedence_step_then_extra_info_step_then_global_steps() -> None:
 
 
 def test_scheduled_variant_without_a_step_warns_once(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rlla_4k_gpt import toolrl_reward_core
+    from rlla_4k_gpt.reward import toolrl_reward_core
 
     monkeypatch.setattr(toolrl_reward_core, "_warned_no_step", False)
-    with caplog.at_level("WARNING", logger="rlla_4k_gpt.toolrl_reward_core"):
+    with caplog.at_level("WARNING", logger="rlla_4k_gpt.reward.toolrl_reward_core"):
         reward.compute_score("rlla_gpt", GT, GT, {}, variant="default")
         assert not caplog.records
         for _ in range(3):
@@ -95,15 +96,16 @@ def test_environment_and_keyword_variants(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_verl_entry_file_by_path_in_the_package() -> None:
-    module = load_like_verl(ROOT / "rlla_4k_gpt" / "verl_reward.py")
-    assert module._core.__name__ == "rlla_4k_gpt.toolrl_reward_core"
+    module = load_like_verl(ROOT / "rlla_4k_gpt" / "reward" / "verl_reward.py")
+    assert module._core.__name__ == "rlla_4k_gpt.reward.toolrl_reward_core"
     assert module.compute_score("rlla_gpt", STRIPPED, GT, {"step": 1}) == reward.compute_score("rlla_gpt", STRIPPED, GT)
 
 
 def test_verl_entry_file_copied_without_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("verl_reward.py", "toolrl_reward_core.py"):
-        shutil.copy(ROOT / "rlla_4k_gpt" / name, tmp_path / name)
-    monkeypatch.setitem(sys.modules, "rlla_4k_gpt", None)  # import fails as if not installed
+        shutil.copy(ROOT / "rlla_4k_gpt" / "reward" / name, tmp_path / name)
+    for name in ("rlla_4k_gpt", "rlla_4k_gpt.reward"):
+        monkeypatch.setitem(sys.modules, name, None)  # import fails as if not installed
     monkeypatch.delitem(sys.modules, "_rlla_4k_gpt_toolrl_reward_core", raising=False)
     module = load_like_verl(tmp_path / "verl_reward.py")
     assert Path(module._core.__file__) == tmp_path / "toolrl_reward_core.py"
@@ -167,7 +169,7 @@ def test_trl_components_score_a_batch_once(monkeypatch: pytest.MonkeyPatch) -> N
         calls.append(args[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(reward, "toolrl_reward", counting)
+    monkeypatch.setattr(trl_reward, "toolrl_reward", counting)
     kwargs = {"prompts": ["p"] * 2, "completions": [STRIPPED, WRONG], "ground_truth": [GT, GT]}
     parts = [f(**kwargs) for f in (reward.format_reward_func, reward.correctness_reward_func, reward.length_reward_func)]
     assert parts == [[1.0, 1.0], [3.0, -3.0], [0.0, 0.0]]
@@ -175,3 +177,9 @@ def test_trl_components_score_a_batch_once(monkeypatch: pytest.MonkeyPatch) -> N
     assert reward.correctness_reward_func(**{**kwargs, "completions": [WRONG, STRIPPED]}) == [-3.0, 3.0]
     assert reward.format_reward_func(**kwargs, step=3) == [1.0, 1.0]  # another step: scored again
     assert len(calls) == 6
+
+
+def test_verl_entry_file_at_the_0_2_path() -> None:
+    module = load_like_verl(ROOT / "rlla_4k_gpt" / "verl_reward.py")
+    assert module.compute_score("rlla_gpt", STRIPPED, GT) == reward.compute_score("rlla_gpt", STRIPPED, GT)
+    assert module.compute_score_batch(["s"], [STRIPPED], [GT]) == reward.compute_score_batch(["s"], [STRIPPED], [GT])

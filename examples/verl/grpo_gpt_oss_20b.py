@@ -32,7 +32,7 @@ from pathlib import Path
 import rlla_4k_gpt
 
 MODEL = "openai/gpt-oss-20b"
-#: The agent-loop registration file shipped in the package (see rlla_4k_gpt/verl_agent_loop.py).
+#: The agent-loop registration file shipped in the package (see rlla_4k_gpt/trainers/verl_agent_loop.py).
 AGENT_LOOP_CONFIG = Path(rlla_4k_gpt.__file__).resolve().parent / "data" / "verl_agent_loop.yaml"
 
 

@@ -1,1 +1,1 @@
-../../rlla_4k_gpt/toolrl_reward_core.py
+../../rlla_4k_gpt/reward/toolrl_reward_core.py

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .convert import Conversion
+from ..convert.record import Conversion
 
 EXAMPLES_PER_KIND = 20
 
@@ -52,7 +52,7 @@ class BuildReport:
 
     def add_row(self, split: str, conv: Conversion, where: str, template_differences: tuple[str, ...] = ()) -> None:
         """Count a converted row (``where`` names its file and row for the list of repairs;
-        ``template_differences``: its classes from :func:`rlla_4k_gpt.template.differences`)."""
+        ``template_differences``: its classes from :func:`rlla_4k_gpt.convert.template.differences`)."""
         self.split(split).written += 1
         self.template_differences.update(template_differences)
         self.rows_equal_to_template += not template_differences

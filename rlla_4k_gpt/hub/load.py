@@ -26,8 +26,8 @@ def load_sample() -> Any:
         >>> load_sample()["test"].num_rows
         80
     """
-    from .builder import Rlla4kGpt
-    from .sources import sample_path
+    from ..build.builder import Rlla4kGpt
+    from ..build.sources import sample_path
 
     builder = Rlla4kGpt(config_name="rl", source={"test": str(sample_path())})
     builder.download_and_prepare()
@@ -46,7 +46,7 @@ def load_rlla(config: str = "rl", repo: str = DATASET_REPO, revision: str | None
         ['test']
         >>> _ = os.environ.pop("HF_HUB_OFFLINE") if saved is None else os.environ.update(HF_HUB_OFFLINE=saved)
     """
-    from .tokenizer import hub_reachable
+    from ..tokens.tokenizer import hub_reachable
 
     if not hub_reachable():
         if config != "rl":

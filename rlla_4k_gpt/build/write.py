@@ -9,8 +9,8 @@ previous complete build or the new one, whatever interrupts the build.
 
 Example:
     >>> import tempfile
-    >>> from rlla_4k_gpt.build import build
-    >>> from rlla_4k_gpt.sources import sample_path
+    >>> from rlla_4k_gpt.build.write import build
+    >>> from rlla_4k_gpt.build.sources import sample_path
     >>> report = build(tempfile.mkdtemp() + "/rl", "rl", {"test": str(sample_path())})
     >>> report.splits["test"].written, report.splits["test"].repaired, report.splits["test"].skipped
     (80, 2, 0)
@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from datasets.exceptions import DatasetGenerationError
 
 from .builder import Rlla4kGpt
-from .convert import ConversionError
+from ..convert.record import ConversionError
 from .manifest import DATA_DIR, REPORT_FILE, parquet_name, pin_files
 from .report import BuildReport
 from .sources import SourceError, SourceSpec

@@ -29,7 +29,7 @@ Example:
     >>> metric_files(Path("no/such/folder"))
     Traceback (most recent call last):
     ...
-    rlla_4k_gpt.publish.PublishError: metric bundle folder not found: no/such/folder
+    rlla_4k_gpt.hub.publish.PublishError: metric bundle folder not found: no/such/folder
 """
 
 from __future__ import annotations
@@ -48,19 +48,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import hub
-from .errors import is_transport_error, one_line, redact, register_secret
-from .manifest import REPORT_FILE, BuildFolderError, check_build_folder, read_report
+from . import load as hub
+from ..errors import is_transport_error, one_line, redact, register_secret
+from ..build.manifest import REPORT_FILE, BuildFolderError, check_build_folder, read_report
 
 logger = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CARD = PROJECT_ROOT / "dataset_card.md"
 DEFAULT_METRIC_DIR = PROJECT_ROOT / "metric" / "toolrl_gpt_oss_reward"
 DEFAULT_CONFIG = "rl"
 CONFIGS = ("rl", "sft")
 HUB_REPORTS_DIR = "build_reports"
-STATS_HOOK = "card_section"  # rlla_4k_gpt.stats.card_section({config: build_dir}) -> markdown | None
+STATS_HOOK = "card_section"  # rlla_4k_gpt.tokens.stats.card_section({config: build_dir}) -> markdown | None
 SPACE_TEXT_FILES = ("README.md", "index.html", "toolrl_gpt_oss_reward.py")  # name the project's default ids, replaced by the pushed ones
 MAX_PROBLEMS = 20
 TABLE_LIMIT = 30
@@ -101,11 +101,11 @@ def check_tag(tag: str, evaluate_version: str | None = None) -> str:
         >>> check_tag("v0.4.6", evaluate_version="0.4.6")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        rlla_4k_gpt.publish.PublishError: tag v0.4.6 is refused: evaluate.load tries the tag v{evaluate version} ...
+        rlla_4k_gpt.hub.publish.PublishError: tag v0.4.6 is refused: evaluate.load tries the tag v{evaluate version} ...
         >>> check_tag("1.0", evaluate_version="0.4.6")
         Traceback (most recent call last):
         ...
-        rlla_4k_gpt.publish.PublishError: tag '1.0' is not of the form vX.Y.Z (e.g. v1.0.0)
+        rlla_4k_gpt.hub.publish.PublishError: tag '1.0' is not of the form vX.Y.Z (e.g. v1.0.0)
     """
     if not _TAG.fullmatch(tag):
         raise PublishError(f"tag {tag!r} is not of the form vX.Y.Z (e.g. v1.0.0)")
@@ -136,7 +136,7 @@ def check_repo_id(repo_id: str, what: str) -> str:
         >>> check_repo_id("rlla_4k_gpt", "--dataset-repo")
         Traceback (most recent call last):
         ...
-        rlla_4k_gpt.publish.PublishError: --dataset-repo must be ORG/NAME, not 'rlla_4k_gpt'
+        rlla_4k_gpt.hub.publish.PublishError: --dataset-repo must be ORG/NAME, not 'rlla_4k_gpt'
     """
     if not _REPO_ID.fullmatch(repo_id) or ".." in repo_id or repo_id.endswith((".git", ".")):
         raise PublishError(f"{what} must be ORG/NAME, not {repo_id!r}")
@@ -200,7 +200,7 @@ class Problem:
 def arguments_problem(arguments: Any, parameters: Mapping[str, Any]) -> str | None:
     """Why ``arguments`` do not validate against a tool's ``parameters`` schema, or ``None``.
 
-    Uses :func:`rlla_4k_gpt.schema.matches` per property plus the ``required`` list.
+    Uses :func:`rlla_4k_gpt.convert.schema.matches` per property plus the ``required`` list.
 
     Example:
         >>> params = {"type": "object", "properties": {"page": {"type": "integer"}}, "required": ["page"]}
@@ -211,7 +211,7 @@ def arguments_problem(arguments: Any, parameters: Mapping[str, Any]) -> str | No
         >>> arguments_problem({}, params)
         "required argument 'page' is missing"
     """
-    from .schema import matches
+    from ..convert.schema import matches
 
     if not isinstance(arguments, dict):
         return "arguments are not a JSON object"
@@ -234,8 +234,8 @@ def row_problem(row: Mapping[str, Any], split: str) -> str | None:
     arguments that validate, the ``answer`` column equal to the parsed ground truth, and
     ``extra_info.split`` equal to the split.
     """
-    from .harmony import ASSISTANT_START, encoding, ground_truth_turn, parse_completion
-    from .rows import ABILITY, DATA_SOURCE, decoded
+    from ..convert.harmony import ASSISTANT_START, encoding, ground_truth_turn, parse_completion
+    from ..convert.rows import ABILITY, DATA_SOURCE, decoded
 
     expected = {"data_source": DATA_SOURCE, "ability": ABILITY}
     for column, value in expected.items():
@@ -274,13 +274,13 @@ def row_problem(row: Mapping[str, Any], split: str) -> str | None:
 def validate_build(build: Build, limit: int = MAX_PROBLEMS) -> list[Problem]:
     """Check every row of every split of ``build``; return up to ``limit`` problems (none: valid).
 
-    Also checks the file schema against :data:`rlla_4k_gpt.rows.FEATURES` and the row counts
+    Also checks the file schema against :data:`rlla_4k_gpt.convert.rows.FEATURES` and the row counts
     against the build report.
     """
     import pyarrow.parquet as pq
     from datasets import Features
 
-    from .rows import FEATURES
+    from ..convert.rows import FEATURES
 
     problems: list[Problem] = []
     if build.config not in CONFIGS:
@@ -308,7 +308,7 @@ def validate_build(build: Build, limit: int = MAX_PROBLEMS) -> list[Problem]:
 
 def build_default_sources(root: Path, strict: bool, configs: Sequence[str] = CONFIGS) -> list[Build]:
     """Build every config from ToolRL's pinned GitHub files into ``root/{config}``."""
-    from .build import build
+    from ..build.write import build
 
     builds = []
     for config in configs:
@@ -484,7 +484,7 @@ def prompt_tokens_by_split(builds: Sequence[Build]) -> dict[str, list[int]]:
 
 def card_images(builds: Sequence[Build], limit: int) -> dict[str, bytes]:
     """``{path in the dataset repo: PNG}``: the prompt-length histogram and the patterns chart."""
-    from . import stats
+    from ..tokens import stats
 
     if not stats.matplotlib_available():
         raise PublishError("the card's figures need matplotlib: pip install 'rlla-4k-gpt[stats]'")
@@ -496,16 +496,16 @@ def card_images(builds: Sequence[Build], limit: int) -> dict[str, bytes]:
 
 
 def row_schema_section() -> str:
-    """The row contract as documented in :mod:`rlla_4k_gpt.rows` (its ``Columns:`` list), in markdown.
+    """The row contract as documented in :mod:`rlla_4k_gpt.convert.rows` (its ``Columns:`` list), in markdown.
 
-    Columns of :data:`rlla_4k_gpt.rows.FEATURES` that the list does not mention are appended, so
+    Columns of :data:`rlla_4k_gpt.convert.rows.FEATURES` that the list does not mention are appended, so
     the card never omits a column.
 
     Example:
         >>> print(row_schema_section().splitlines()[0])
         - `data_source`: `"rlla_gpt"`;
     """
-    from . import rows
+    from ..convert import rows
 
     doc = rows.__doc__ or ""
     block = doc.split("Columns:", 1)[-1].strip().split("\n\n")[0]
@@ -516,16 +516,16 @@ def row_schema_section() -> str:
 
 def stop_token_text() -> str:
     """The harmony stop tokens for assistant actions, with their ids, from openai-harmony."""
-    from .harmony import encoding
+    from ..convert.harmony import encoding
 
     enc = encoding()
     return ", ".join(f"`{enc.decode([t])}` ({t})" for t in sorted(enc.stop_tokens_for_assistant_actions()))
 
 
 def stats_section(builds: Sequence[Build]) -> str:
-    """Markdown from ``rlla_4k_gpt.stats.card_section`` when it exists, else ``""`` (no numbers faked)."""
+    """Markdown from ``rlla_4k_gpt.tokens.stats.card_section`` when it exists, else ``""`` (no numbers faked)."""
     try:
-        stats = importlib.import_module("rlla_4k_gpt.stats")
+        stats = importlib.import_module("rlla_4k_gpt.tokens.stats")
     except ImportError:
         return ""
     hook: Callable[[Mapping[str, Path]], str | None] | None = getattr(stats, STATS_HOOK, None)
@@ -545,8 +545,8 @@ def card_values(builds: Sequence[Build], reports: Mapping[str, Mapping[str, Any]
     ``reports`` maps every config the card describes to its build report (the pushed builds' and
     those already on the Hub); ``stats`` is the token statistics markdown, left out when empty.
     """
-    from .builder import CITATION
-    from .template import difference_table
+    from ..build.builder import CITATION
+    from ..convert.template import difference_table
 
     where, row = example_row(builds)
     total = sum(c["written"] for r in reports.values() for c in r.get("splits", {}).values())
@@ -1009,7 +1009,7 @@ def make_plan(builds: Sequence[Build], dataset_repo: str, metric_repo: str, metr
     files = tuple(metric_files(metric_dir).items())
     ordered = tuple(sorted(builds, key=lambda b: (b.config != DEFAULT_CONFIG, b.config)))
     dataset: list[Step] = [PushConfig(dataset_repo, b, version) for b in ordered]
-    from .stats import DEFAULT_PROMPT_LIMIT
+    from ..tokens.stats import DEFAULT_PROMPT_LIMIT
 
     images = tuple(card_images(ordered, DEFAULT_PROMPT_LIMIT).items())
     card_step = UpdateCard(dataset_repo, ordered, card, metric_repo, tag, version, stats_section(ordered), images)
@@ -1071,7 +1071,7 @@ def resolve_token() -> str | None:
 
 def configure_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``push`` subcommand."""
-    from .cli import add_strict_option
+    from ..build.cli import add_strict_option
     p = subparsers.add_parser(
         "push", help="publish the dataset configs and the metric Space to the Hub",
         description="Validate builds, push every config to the dataset repo, render the card, upload the metric Space, tag.",

@@ -68,7 +68,7 @@ class HarmonyTextError(ValueError):
 @functools.lru_cache(maxsize=1)
 def encoding() -> HarmonyEncoding:
     """The gpt-oss harmony encoding (using a local vocab when :mod:`rlla_4k_gpt.vocab` finds one)."""
-    from .vocab import ensure_offline_vocab
+    from ..vocab import ensure_offline_vocab
 
     ensure_offline_vocab()
     return load_harmony_encoding(HarmonyEncodingName.HARMONY_GPT_OSS)

