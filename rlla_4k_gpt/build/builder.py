@@ -1,4 +1,4 @@
-"""Step 6: the ``datasets`` builder that turns ToolRL sources into train/test splits.
+"""The ``datasets`` builder that turns ToolRL sources into train/test splits.
 
 Configs:
 

@@ -1,4 +1,4 @@
-"""Step 0: where ToolRL records come from, and how they are split.
+"""Where ToolRL records come from, and how they are split.
 
 Two source forms hold the same content:
 

@@ -1,4 +1,4 @@
-"""Step 7: run the builder and write the build folder, atomically.
+"""Run the builder and write the build folder, atomically.
 
 A build folder holds ``data/{split}-00000-of-00001.parquet`` (the local layout; on the Hub
 ``push`` stores each config as ``{config}/{split}-00000-of-00001.parquet``) and

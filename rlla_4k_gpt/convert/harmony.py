@@ -1,4 +1,4 @@
-"""Step 3: render parsed ToolRL examples as gpt-oss harmony through openai-harmony.
+"""Render parsed ToolRL examples as gpt-oss harmony through openai-harmony.
 
 - System message: harmony's default identity, a configurable reasoning effort and no current date
   (so builds are reproducible).

@@ -1,4 +1,4 @@
-"""Step 4: one ToolRL record → one harmony example (names made safe, arguments fitted, rendered)."""
+"""One ToolRL record → one harmony example (names made safe, arguments fitted, rendered)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Step 1b: repair ToolRL's tool names that were cut at ``(``.
+"""Repair ToolRL's tool names that were cut at ``(``.
 
 ToolRL's preprocessing cut some tool names at ``(`` and glued the rest of the name onto the first
 parameter key of the call::

@@ -1,4 +1,4 @@
-"""Step 5: a :class:`~rlla_4k_gpt.convert.record.Conversion` → one dataset row (the row contract).
+"""A :class:`~rlla_4k_gpt.convert.record.Conversion` → one dataset row (the row contract).
 
 Columns:
 

@@ -1,4 +1,4 @@
-"""Step 2: ToolRL parameter declarations → JSON Schema, and fitting arguments to it.
+"""ToolRL parameter declarations → JSON Schema, and fitting arguments to it.
 
 Type mapping (case-insensitive; ``, optional`` and ``Optional[...]`` mark a parameter optional):
 

@@ -1,4 +1,4 @@
-"""Step 1 of the pipeline: parse ToolRL's raw text into typed structures.
+"""Parse ToolRL's raw text into typed structures.
 
 A ToolRL example has three text fields:
 
