@@ -59,7 +59,7 @@ class BuildReport:
         self.rows_equal_but_date += set(template_differences) <= {"current_date"}
         self.split(split).repaired += bool(conv.repairs)
         self.repairs += [{"split": split, "where": where, **asdict(r)} for r in conv.repairs]
-        renamed = [(o, s) for o, s in conv.names if o != s]
+        renamed = [pair for pair in conv.names if pair.original != pair.safe]
         self.rows_with_renamed_tools += bool(renamed)
         self.renamed_tools.update(renamed)
         self.duplicate_tool_declarations_dropped += conv.dropped_duplicate_tools

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .harmony import assistant_messages, developer_message, render_ground_truth, render_prompt, result_message
 from .harmony import system_message, user_message
@@ -32,12 +32,19 @@ class SourceDataError(ConversionError):
     """
 
 
+class NameMap(NamedTuple):
+    """A declared tool name and the harmony-safe name it is rendered under (often the same)."""
+
+    original: str
+    safe: str
+
+
 @dataclass(frozen=True)
 class Conversion:
     """Everything a row is made from."""
 
     tools: list[dict[str, Any]]
-    names: list[tuple[str, str]]
+    names: list[NameMap]
     history: tuple[Turn, ...]
     answer: Answer
     prompt_text: str
@@ -124,7 +131,7 @@ def convert_example(example: ToolRLExample, effort: str = "medium") -> Conversio
     head = [system_message(effort), developer_message(tools)]
     prompt_text, prompt_tokens = render_prompt(head + _harmony_history(history))
     ground_truth = render_ground_truth(assistant_messages(answer))
-    names = [(t.name, s) for t, s in zip(specs, safe)]
+    names = [NameMap(t.name, s) for t, s in zip(specs, safe)]
     return Conversion(tools, names, history, answer, prompt_text, prompt_tokens, ground_truth, fitter.changes, dropped, repairs)
 
 

@@ -169,7 +169,7 @@ def make_row(
             "index": index,
             "source": source,
             "source_row": source_row,
-            "name_map": [{"original": o, "safe": s} for o, s in conv.names],
+            "name_map": [pair._asdict() for pair in conv.names],
             "instruction": record["instruction"],
             "input": record["input"],
             "output": record["output"],

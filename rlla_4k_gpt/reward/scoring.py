@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from tqdm import tqdm
 
@@ -91,8 +91,21 @@ def chosen_variant(args: argparse.Namespace) -> Variant:
     return resolve_variant(base, **{name: getattr(args, name, None) for name in VARIANT_FLAGS.values()})
 
 
-def parse_row(line: str, number: int) -> tuple[Any, str, float | None]:
-    """``(completion, ground_truth, step)`` of one input line, with a clear error otherwise."""
+class ScoreInput(NamedTuple):
+    """One input line: what to score, against what, and at which step (``None``: the default)."""
+
+    completion: Any
+    ground_truth: str
+    step: float | None
+
+
+def parse_row(line: str, number: int) -> ScoreInput:
+    """The fields of one input line, with a clear error naming the line otherwise.
+
+    Example:
+        >>> parse_row('{"completion": "x", "ground_truth": "y", "step": 3}', 1)
+        ScoreInput(completion='x', ground_truth='y', step=3)
+    """
     try:
         row = json.loads(line)
     except json.JSONDecodeError as err:
@@ -107,7 +120,7 @@ def parse_row(line: str, number: int) -> tuple[Any, str, float | None]:
     step = row.get("step")
     if step is not None and not isinstance(step, (int, float)):
         raise ValueError(f"line {number}: 'step' must be a number")
-    return row["completion"], truth, step
+    return ScoreInput(row["completion"], truth, step)
 
 
 def score_lines(lines: Iterable[str], variant: Variant, default_step: float | None) -> Iterator[dict[str, Any]]:
