@@ -198,7 +198,7 @@ def test_pkg_form_pickles_and_file_form_needs_cloudpickle(build_dirs: dict[str, 
     by_pkg = get_custom_reward_fn(recipe_config(build_dirs, model_dir))
     assert pickle.loads(pickle.dumps(by_pkg)).args[0] is reward.compute_score
     by_file = get_custom_reward_fn(recipe_config(
-        build_dirs, model_dir, f"reward.custom_reward_function.path={ROOT / 'rlla_4k_gpt' / 'verl_reward.py'}"))
+        build_dirs, model_dir, f"reward.custom_reward_function.path={ROOT / 'rlla_4k_gpt' / 'reward' / 'verl_reward.py'}"))
     with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
         pickle.dumps(by_file)
     gt = read_build(build_dirs["rl"])[0]["reward_model"]["ground_truth"]
@@ -302,7 +302,8 @@ def test_reward_loop_manager_on_ray(build_dirs: dict[str, Path], model_dir: Path
     assert out.non_tensor_batch["correctness"].tolist() == [3.0 if r["answer"]["calls"] else 0.0 for r in rows]
 
 
-@pytest.mark.parametrize("path", ["pkg://rlla_4k_gpt.reward", str(ROOT / "rlla_4k_gpt" / "verl_reward.py")])
+@pytest.mark.parametrize("path", ["pkg://rlla_4k_gpt.reward", str(ROOT / "rlla_4k_gpt" / "reward" / "verl_reward.py"),
+                                  str(ROOT / "rlla_4k_gpt" / "verl_reward.py")])  # the last: 0.2's path
 def test_batch_manager_with_compute_score_batch(build_dirs: dict[str, Path], model_dir: Path, tokenizer: Any,
                                                 rows: list[dict[str, Any]], path: str) -> None:
     from verl.workers.reward_manager import BatchRewardManager
