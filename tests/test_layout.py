@@ -79,7 +79,8 @@ def test_old_module_paths_still_import(old: str, new: str) -> None:
         pytest.importorskip("verl")
     before = importlib.import_module(f"rlla_4k_gpt.{old}")
     after = importlib.import_module(f"rlla_4k_gpt.{new}")
-    public = getattr(after, "__all__", None) or [n for n in vars(after) if not n.startswith("_")]
+    own = [n for n, v in vars(after).items() if not n.startswith("_") and getattr(v, "__module__", None) == after.__name__]
+    public = getattr(after, "__all__", None) or own
     differ = [name for name in public if hasattr(before, name) and getattr(before, name) is not getattr(after, name)]
     assert public and not differ
     assert any(hasattr(before, name) for name in public)
