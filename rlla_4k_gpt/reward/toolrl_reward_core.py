@@ -546,18 +546,12 @@ _STOP_TOKEN = re.compile(r"<\|(?:end|call|return)\|>")
 _REVERSED_RUN = re.compile(r"(?:\s*>\|[A-Za-z0-9_]{1,64}\|<)+\s*")
 _SYNTAX_TOKENS = frozenset((START, END, MESSAGE, CHANNEL, CONSTRAIN, CALL_TOKEN, RETURN))
 _ANY_SPECIAL = re.compile(r"<\|[A-Za-z0-9_]{1,64}\|>")
-_TAIL_WINDOW = 4096
 
 
 def _trailing_run_start(text: str) -> int:
     """Where the run of special tokens and whitespace at the end of ``text`` begins."""
-    window = text[-_TAIL_WINDOW:][::-1]
-    found = _REVERSED_RUN.match(window)
-    if found is None:
-        return len(text)
-    if found.end() == len(window) and len(window) < len(text):  # the run may go on: read it all
-        found = _REVERSED_RUN.match(text[::-1])
-    return len(text) - found.end()
+    found = _REVERSED_RUN.match(text[::-1])
+    return len(text) if found is None else len(text) - found.end()
 
 
 def _drop_filler(token: re.Match[str]) -> str:
