@@ -45,10 +45,9 @@ import logging
 import operator
 import os
 import re
-import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
+from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
@@ -148,10 +147,9 @@ _STRIPPED_HEADER = re.compile(
 )
 _STRIPPED_START = re.compile(r"(?:analysis|commentary|final| to=functions\.)")
 _TRANSCRIPT_ROLES = ("system", "developer", "user")
-_LONG_DIGITS = re.compile(r"\d{4301}")
-_DIGIT_GUARD = getattr(sys, "get_int_max_str_digits", lambda: 0)() == 0  # Python 3.10, or limit off
-_scan_json = json.JSONDecoder().scan_once  # the (C) scanner behind json.loads, without two wrappers
-_JSON_SPACE = " \t\n\r"
+# Python >= 3.11's default limit on int(str): arguments with a longer integer are unreadable (on
+# every Python; the int() of a huge literal takes quadratic time).
+_MAX_INT_DIGITS = 4300
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,10 +279,11 @@ class Variant:
 
     def names(self) -> list[str]:
         """The config-name parts of the switches that are on (see :func:`variant_from_name`)."""
-        return [_FIELD_TO_NAME[f.name] for f in fields(self) if getattr(self, f.name)]
+        return [_FIELD_TO_NAME[name] for name, on in asdict(self).items() if on]
 
 
-_FIELD_TO_NAME = {f: ENV_VARS.get(f, f).lower().replace("_", "") for f in Variant.__dataclass_fields__}
+_SWITCHES = tuple(field.name for field in fields(Variant))
+_FIELD_TO_NAME = {f: ENV_VARS.get(f, f).lower().replace("_", "") for f in _SWITCHES}
 _NAME_TO_FIELD = {name: f for f, name in _FIELD_TO_NAME.items()}
 _NAME_TO_FIELD.update({"typed": "typed_match", "optimal": "optimal_assignment"})
 #: Names accepted by :func:`variant_from_name` (joined with ``+``), plus ``"default"``.
@@ -338,7 +337,7 @@ def resolve_variant(
     if not flags:
         return base
     overrides = {k: bool(v) for k, v in flags.items() if v is not None}
-    unknown = overrides.keys() - Variant.__dataclass_fields__.keys()
+    unknown = overrides.keys() - set(_SWITCHES)
     if unknown:
         raise TypeError(f"unknown reward option(s): {', '.join(sorted(unknown))}")
     return replace(base, **overrides) if overrides else base
@@ -866,18 +865,24 @@ def _truth_of(ground_truth: str) -> _Truth:
     return _Truth(truth, [call.name for call in truth.calls], [call.arguments for call in truth.calls], size)
 
 
+def _json_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > _MAX_INT_DIGITS:
+        raise ValueError(f"an integer of more than {_MAX_INT_DIGITS} digits")
+    return int(literal)
+
+
+_JSON = json.JSONDecoder(parse_int=_json_int)
+
+
 def _json_object(text: str) -> dict[str, Any] | None:
     """``json.loads`` of a call's arguments if that is a JSON object, else ``None`` (never raises)."""
-    if _DIGIT_GUARD and len(text) > 4300 and _LONG_DIGITS.search(text):
-        return None  # what Python >= 3.11 does by default; int() of huge literals is quadratic
-    text = text.strip(_JSON_SPACE)  # json.loads skips exactly these around the value
-    if not text.startswith("{"):
+    if not text.lstrip(" \t\n\r").startswith("{"):  # the whitespace json.loads skips
         return None
     try:
-        value, end = _scan_json(text, 0)
-    except (StopIteration, ValueError, RecursionError, MemoryError):
+        value = _JSON.decode(text)
+    except (ValueError, RecursionError, MemoryError):
         return None
-    return value if end == len(text) and type(value) is dict else None
+    return value if type(value) is dict else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1333,7 +1338,7 @@ def score_batch(
     """
     if len(completions) != len(ground_truths):
         raise ValueError(f"{len(completions)} completions but {len(ground_truths)} ground truths")
-    if steps is None or isinstance(steps, (int, float)) or not hasattr(steps, "__len__"):  # one step for all
+    if steps is None or isinstance(steps, (int, float)) or not isinstance(steps, Sized):  # one step for all
         steps = [steps] * len(completions)
     elif len(steps) != len(completions):
         raise ValueError(f"{len(steps)} steps for {len(completions)} completions")
@@ -1345,7 +1350,6 @@ def score_batch(
 #: and are ignored (verl 0.9.1: the reward-loop managers naive, dapo, gdpo, rate_limited and remote
 #: pass both when a reward model is configured). Any other unknown keyword still raises.
 VERL_MANAGER_KWARGS: tuple[str, ...] = ("reward_router_address", "reward_model_tokenizer")
-_SCHEDULED = ("schedule_reward", "schedule_length", "max1_step30_max3")
 _warned_no_step = False
 
 
@@ -1377,9 +1381,14 @@ def verl_step(step: float | None, extra_info: Mapping[str, Any] | None) -> float
         raise ValueError(f"extra_info['global_steps'] must be an integer, not {steps!r}") from None
 
 
+def _scheduled(variant: Variant) -> bool:
+    """Whether the variant's ranges or length target depend on the step."""
+    return variant.schedule_reward or variant.schedule_length or variant.max1_step30_max3
+
+
 def _warn_once_without_step(variant: Variant) -> None:
     global _warned_no_step
-    if _warned_no_step or not any(getattr(variant, name) for name in _SCHEDULED):
+    if _warned_no_step or not _scheduled(variant):
         return
     _warned_no_step = True
     logging.getLogger(__name__).warning(
@@ -1422,7 +1431,7 @@ def compute_score(
     else:  # verl's usual call: the hot path, kept lean (the bench holds it within 10% of the core)
         chosen = _ENVIRONMENT[0] if _ENVIRONMENT else environment_variant()
     step = verl_step(step, extra_info)
-    if step is None and not _warned_no_step and (chosen.schedule_reward or chosen.schedule_length or chosen.max1_step30_max3):
+    if step is None:
         _warn_once_without_step(chosen)
     if type(solution_str) is not str and isinstance(solution_str, (bytes, bytearray)):
         solution_str = bytes(solution_str).decode("utf-8", errors="replace")
