@@ -13,9 +13,15 @@
 3. Worst-case time on 1 MB adversarial completions.
 4. ``evaluate`` metric ``compute`` time on 10k predictions.
 
+With ``--against REV`` (e.g. ``--against HEAD~1``), only this instead: the core as committed at
+git revision REV against the working tree's core, both timed in alternating rounds on the same
+cases in this process, and their ratio (the median over rounds of working tree / REV; target for
+a refactoring: >= 0.90).
+
 Targets: >= 60,000 scores/s, <= 50 ms per 1 MB adversarial completion, <= 2 s for compute on 10k.
 
-    python scripts/bench_reward.py [--seconds 3] [--toolrl /path/to/ToolRL/verl/utils/reward_score/rlla.py]
+    python scripts/bench_reward.py [--seconds 3] [--against REV] [--ratios-only]
+                                   [--toolrl /path/to/ToolRL/verl/utils/reward_score/rlla.py]
 """
 
 from __future__ import annotations
@@ -28,15 +34,21 @@ import os
 import random
 import re
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from rlla_4k_gpt.reward import make_trl_reward_func
+from rlla_4k_gpt.reward import toolrl_reward_core as working_core
 from rlla_4k_gpt.reward.toolrl_reward_core import Variant, compute_score, toolrl_reward
 
 ROOT = Path(__file__).resolve().parents[1]
+CORE_PATH = "rlla_4k_gpt/reward/toolrl_reward_core.py"
 WORDS = "the user wants to know weather city tool call parameters first check which function fits best".split()
 SPECIAL = re.compile(r"<\|[a-z]+\|>")
 MB = 1 << 20
@@ -192,6 +204,49 @@ def toolrl_ratio(path: Path, pairs: list[tuple[str, str]], seconds: float) -> tu
     return ours, theirs, ours / theirs
 
 
+def core_at(rev: str) -> ModuleType:
+    """The reward core as committed at git revision ``rev``, imported under another module name."""
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{rev}:{CORE_PATH}"], check=True, capture_output=True, text=True
+    ).stdout
+    name = "toolrl_reward_core_at_" + re.sub(r"\W", "_", rev)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{name}.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise SystemExit(f"cannot load {CORE_PATH} at {rev}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their class's module up in sys.modules
+        spec.loader.exec_module(module)
+    return module
+
+
+def core_ratio(old: ModuleType, pairs: list[tuple[str, str]], seconds: float, variant: str) -> tuple[float, float, float]:
+    """Median scores/s of ``old`` and of the working tree's core, timed in alternating rounds, and
+    the median over rounds of their ratio (two back-to-back runs see the same machine load)."""
+    scorers = []
+    for core in (old, working_core):
+        chosen = core.variant_from_name(variant)
+        scorers.append(lambda c, t, core=core, chosen=chosen: core.toolrl_reward(c, t, variant=chosen))
+    for score in scorers:  # warm up: fill each core's caches (ground truths, headers) once
+        throughput(pairs, 0.0, score)
+    rates: list[list[float]] = [[], []]
+    for i in range(2 * ROUNDS):
+        for which in (0, 1) if i % 2 == 0 else (1, 0):
+            rates[which].append(throughput(pairs, seconds / (2 * ROUNDS), scorers[which]))
+    ratios = [after / before for before, after in zip(*rates)]
+    return statistics.median(rates[0]), statistics.median(rates[1]), statistics.median(ratios)
+
+
+def print_against(rev: str, pairs: list[tuple[str, str]], seconds: float) -> None:
+    old = core_at(rev)
+    print(f"the core at {rev} against the working tree's core, alternating rounds on the same cases:")
+    for variant in ("default", "withlength+typed+optimal"):
+        before, after, ratio = core_ratio(old, pairs, seconds, variant)
+        print(f"  {variant:26s} scores/s  {rev}: {before:,.0f}  working tree: {after:,.0f}  ratio: {ratio:.3f}")
+
+
 def adversarial() -> dict[str, str]:
     def distinct(template: str) -> str:
         out, size, i = [], 0, 0
@@ -258,11 +313,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="time per throughput measurement")
     parser.add_argument("--toolrl", type=Path, help="ToolRL's verl/utils/reward_score/rlla.py, for a ratio against it")
+    parser.add_argument("--against", metavar="REV", help="only time the core at git revision REV against the working tree's")
     parser.add_argument("--ratios-only", action="store_true", help="skip the worst-case and metric parts")
     args = parser.parse_args()
     pairs = workload(random.Random(0))
     mean_chars = statistics.mean(len(c) for c, _ in pairs)
     print(f"workload: {len(pairs)} completions, mean {mean_chars:.0f} chars, {len({t for _, t in pairs})} ground truths")
+    if args.against:
+        print_against(args.against, pairs, args.seconds)
+        return
     default = Variant()
     rate = throughput(pairs, args.seconds, lambda c, t: toolrl_reward(c, t, variant=default))
     print(f"toolrl_reward (explicit variant):      {rate:10,.0f} scores/s   (target >= 60,000)")

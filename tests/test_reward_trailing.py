@@ -136,3 +136,9 @@ def test_trim_trailing_specials(text: str, trimmed: str) -> None:
 def test_a_long_run_of_special_tokens_is_read_whole() -> None:
     text = '{"a": 1}' + "<|endoftext|>" * 5000 + "<|call|>" + "<|endoftext|>" * 3
     assert trim_trailing_specials(text) == text[: -len("<|endoftext|>") * 3]
+
+
+@pytest.mark.parametrize("before", ['{"a": 1}<|call|>', '{"a": 1}'])
+def test_padding_longer_than_4096_characters_is_dropped_whole(before: str) -> None:
+    text = before + "<|endoftext|>" * 320  # 4,160 characters: a window of the last 4,096 cut a token
+    assert trim_trailing_specials(text) == before

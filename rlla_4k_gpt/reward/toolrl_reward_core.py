@@ -45,10 +45,9 @@ import logging
 import operator
 import os
 import re
-import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
+from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
@@ -148,10 +147,9 @@ _STRIPPED_HEADER = re.compile(
 )
 _STRIPPED_START = re.compile(r"(?:analysis|commentary|final| to=functions\.)")
 _TRANSCRIPT_ROLES = ("system", "developer", "user")
-_LONG_DIGITS = re.compile(r"\d{4301}")
-_DIGIT_GUARD = getattr(sys, "get_int_max_str_digits", lambda: 0)() == 0  # Python 3.10, or limit off
-_scan_json = json.JSONDecoder().scan_once  # the (C) scanner behind json.loads, without two wrappers
-_JSON_SPACE = " \t\n\r"
+# Python >= 3.11's default limit on int(str): arguments with a longer integer are unreadable (on
+# every Python; the int() of a huge literal takes quadratic time).
+_MAX_INT_DIGITS = 4300
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,25 +193,18 @@ class ParsedCompletion:
     stripped: bool = False
 
 
-#: A message as the scorer sees it: a plain tuple of :class:`Message`'s fields, in order
-#: ``(kind, content, name, alt_name, channel, role, stop, clean)``. A tuple costs a fraction of a
-#: dataclass instance to build, which matters for megabytes of calls; ``Message(*row)`` converts.
-_Row = tuple[str, str, str, str, str, str, str, bool]
+class ToolCall(NamedTuple):
+    """One function call, ToolRL's ``(name, parameters)``: its name and JSON-object arguments."""
 
-
-class _Parsed(NamedTuple):
-    """What :func:`parse_completion` finds, as rows (the scorer's internal form)."""
-
-    rows: list[_Row]
-    junk: bool
-    stripped: bool
+    name: str
+    arguments: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class GroundTruth:
-    """A parsed ground truth: its calls as ``(name, arguments)`` and which parts it has."""
+    """A parsed ground truth: its calls (:class:`ToolCall` pairs) and which parts it has."""
 
-    calls: tuple[tuple[str, dict[str, Any]], ...]
+    calls: tuple[ToolCall, ...]
     has_final: bool
     names: frozenset[str]
 
@@ -288,10 +279,11 @@ class Variant:
 
     def names(self) -> list[str]:
         """The config-name parts of the switches that are on (see :func:`variant_from_name`)."""
-        return [_FIELD_TO_NAME[f.name] for f in fields(self) if getattr(self, f.name)]
+        return [_FIELD_TO_NAME[name] for name, on in asdict(self).items() if on]
 
 
-_FIELD_TO_NAME = {f: ENV_VARS.get(f, f).lower().replace("_", "") for f in Variant.__dataclass_fields__}
+_SWITCHES = tuple(field.name for field in fields(Variant))
+_FIELD_TO_NAME = {f: ENV_VARS.get(f, f).lower().replace("_", "") for f in _SWITCHES}
 _NAME_TO_FIELD = {name: f for f, name in _FIELD_TO_NAME.items()}
 _NAME_TO_FIELD.update({"typed": "typed_match", "optimal": "optimal_assignment"})
 #: Names accepted by :func:`variant_from_name` (joined with ``+``), plus ``"default"``.
@@ -345,7 +337,7 @@ def resolve_variant(
     if not flags:
         return base
     overrides = {k: bool(v) for k, v in flags.items() if v is not None}
-    unknown = overrides.keys() - Variant.__dataclass_fields__.keys()
+    unknown = overrides.keys() - set(_SWITCHES)
     if unknown:
         raise TypeError(f"unknown reward option(s): {', '.join(sorted(unknown))}")
     return replace(base, **overrides) if overrides else base
@@ -455,6 +447,19 @@ def bounds(variant: Variant, step: float = 1) -> Bounds:
 # ---------------------------------------------------------------------------------------------
 
 
+class _Header(NamedTuple):
+    """What the text between ``<|start|>`` and ``<|message|>`` says (``ok``: it reads cleanly)."""
+
+    kind: str
+    name: str  # the function name of a call
+    role: str
+    channel: str
+    ok: bool
+
+
+_UNREADABLE = _Header(OTHER, "", "", "", False)
+_FUNCTIONS = "functions."
+
 # The two canonical call headers: the recipient in the role or in the channel part.
 _CALL_HEADER = re.compile(
     r"assistant(?: to=functions\.(?P<rname>[\w.-]+)<\|channel\|>(?P<rchan>\w+)"
@@ -464,77 +469,81 @@ _CALL_HEADER = re.compile(
 
 
 @lru_cache(maxsize=8192)
-def _parse_header(header: str) -> tuple[str, str, str, str, bool]:
-    """``(kind, name, role, channel, ok)`` from the text between ``<|start|>`` and ``<|message|>``."""
+def _parse_header(header: str) -> _Header:
+    """The :class:`_Header` of the text between ``<|start|>`` and ``<|message|>``."""
     if len(header) > _MAX_HEADER:
-        return OTHER, "", "", "", False
+        return _UNREADABLE
     call = _CALL_HEADER.fullmatch(header)
     if call:  # the shortcut matters for floods of distinct names, which miss the cache
-        return CALL, call["rname"] or call["cname"], "assistant", call["rchan"] or call["cchan"], True
+        return _Header(CALL, call["rname"] or call["cname"], "assistant", call["rchan"] or call["cchan"], True)
+    return _read_header(header)
+
+
+def _read_header(header: str) -> _Header:
+    """Any header: ``ROLE [to=RECIPIENT]<|channel|>CHANNEL [to=RECIPIENT] [json][<|constrain|>TYPE]``."""
     role_part, has_channel, channel_part = header.partition(CHANNEL)
     channel_part, has_constrain, content_type = channel_part.partition(CONSTRAIN)
-    ok = not has_constrain or len(content_type.split()) == 1
-    recipient = ""
-    cut = role_part.find("to=")
-    if cut >= 0:
-        recipient = role_part[cut + 3 :].split("<|", 1)[0].strip()
-        role_part = role_part[:cut]
+    role_part, _, role_recipient = role_part.partition("to=")
+    recipient = role_recipient.split("<|", 1)[0].strip()
     role_words = role_part.split()
-    ok = ok and len(role_words) == 1 and "<|" not in role_part
     words = channel_part.split()
     channel = words[0] if words else ""
-    ok = ok and (bool(channel) or not has_channel)
+    ok = not has_constrain or len(content_type.split()) == 1
+    ok = ok and len(role_words) == 1 and "<|" not in role_part and (bool(channel) or not has_channel)
     for word in words[1:]:
         if word.startswith("to=") and not recipient:
             recipient = word[3:]
         elif word != "json":
             ok = False
     role = role_words[0] if role_words else ""
-    kind, name = _kind(role, channel, recipient)
-    return kind, name, role, channel, ok
+    kind = _kind(role, channel, recipient)
+    name = recipient[len(_FUNCTIONS) :] if kind == CALL else ""
+    return _Header(kind, name, role, channel, ok)
 
 
-def _kind(role: str, channel: str, recipient: str) -> tuple[str, str]:
-    """``(kind, function name)`` of a message (unreadable headers are ``OTHER``, not ``FOREIGN``)."""
+def _kind(role: str, channel: str, recipient: str) -> str:
+    """A message's kind (unreadable headers are ``OTHER``, not ``FOREIGN``)."""
     if role != "assistant":
-        return (FOREIGN if role else OTHER), ""
+        return FOREIGN if role else OTHER
     if recipient:
-        if recipient.startswith("functions."):
-            return CALL, recipient[10:]
-        return OTHER, ""
-    if channel == ANALYSIS or channel == FINAL:
-        return channel, ""
-    return OTHER, ""
+        return CALL if recipient.startswith(_FUNCTIONS) else OTHER
+    return channel if channel in (ANALYSIS, FINAL) else OTHER
 
 
-def _parse_segment(segment: str) -> _Row:
+def _parse_segment(segment: str) -> Message:
     """One ``<|start|>``-delimited segment: header, ``<|message|>``, content, stop token."""
     cut = segment.find(MESSAGE)
     if cut < 0:
-        return (OTHER, segment, "", "", "", "", "", False)
-    kind, name, role, channel, ok = _parse_header(segment[:cut])
-    found = _BODY_SPECIAL.search(segment, cut + 11)
+        return Message(OTHER, segment, role="", clean=False)
+    header = _parse_header(segment[:cut])
+    start = cut + len(MESSAGE)
+    found = _BODY_SPECIAL.search(segment, start)
     if found is None:
-        return (kind, segment[cut + 11 :], name, "", channel, role, "", ok)
+        return Message(header.kind, segment[start:], header.name, "", header.channel, header.role, "", header.ok)
     stop = found.group()
-    end = found.end()
-    clean = ok and stop in _STOPS_BY_KIND.get(kind, _END_ONLY) and (end == len(segment) or segment[end:].isspace())
-    return (kind, segment[cut + 11 : found.start()], name, "", channel, role, stop, clean)
+    closed = stop in _STOPS_BY_KIND.get(header.kind, _END_ONLY) and not segment[found.end() :].strip()
+    content = segment[start : found.start()]
+    return Message(header.kind, content, header.name, "", header.channel, header.role, stop, header.ok and closed)
 
 
-def _parse_special(text: str) -> _Parsed:
-    segments = text.split(START)
-    head = segments[0].strip()
-    rows = [_parse_segment(segment) for segment in segments[1:]]
+def _parse_special(text: str) -> ParsedCompletion:
+    head, *segments = text.split(START)
+    head = head.strip()
+    messages = [_parse_segment(segment) for segment in segments]
     junk = False
-    if head.startswith(CHANNEL) or head.startswith("to="):  # continues the prompt's <|start|>assistant
-        rows.insert(0, _parse_segment("assistant " + head))
+    if head.startswith((CHANNEL, "to=")):  # continues the prompt's <|start|>assistant
+        messages.insert(0, _parse_segment("assistant " + head))
     elif head:
         junk = True
-    if rows and rows[0][0] == FOREIGN:  # a whole transcript: keep the last turn
-        last = max(i for i, row in enumerate(rows) if row[0] == FOREIGN)
-        return _Parsed(rows[last + 1 :], False, False)
-    return _Parsed(rows, junk, False)
+    if messages and messages[0].kind == FOREIGN:  # a whole transcript: keep the last turn
+        return ParsedCompletion(_last_turn(messages))
+    return ParsedCompletion(messages, junk)
+
+
+def _last_turn(messages: list[Message]) -> list[Message]:
+    """The messages after the last one from another author."""
+    last = max(i for i, message in enumerate(messages) if message.kind == FOREIGN)
+    return messages[last + 1 :]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -546,18 +555,12 @@ _STOP_TOKEN = re.compile(r"<\|(?:end|call|return)\|>")
 _REVERSED_RUN = re.compile(r"(?:\s*>\|[A-Za-z0-9_]{1,64}\|<)+\s*")
 _SYNTAX_TOKENS = frozenset((START, END, MESSAGE, CHANNEL, CONSTRAIN, CALL_TOKEN, RETURN))
 _ANY_SPECIAL = re.compile(r"<\|[A-Za-z0-9_]{1,64}\|>")
-_TAIL_WINDOW = 4096
 
 
 def _trailing_run_start(text: str) -> int:
     """Where the run of special tokens and whitespace at the end of ``text`` begins."""
-    window = text[-_TAIL_WINDOW:][::-1]
-    found = _REVERSED_RUN.match(window)
-    if found is None:
-        return len(text)
-    if found.end() == len(window) and len(window) < len(text):  # the run may go on: read it all
-        found = _REVERSED_RUN.match(text[::-1])
-    return len(text) - found.end()
+    found = _REVERSED_RUN.match(text[::-1])
+    return len(text) if found is None else len(text) - found.end()
 
 
 def _drop_filler(token: re.Match[str]) -> str:
@@ -607,27 +610,28 @@ def _stripped_start(text: str) -> int:
     return first.start() if first else len(text)
 
 
-def _parse_stripped(text: str) -> _Parsed:
+def _parse_stripped(text: str) -> ParsedCompletion:
     text = text.lstrip()
     if _STRIPPED_START.match(text):
         text = "assistant" + text
     elif text.startswith(_TRANSCRIPT_ROLES):
         text = text[_stripped_start(text) :]
-    # split() with the header's six groups: [before, (6 groups, content) * n]
+    # split() with the header's six groups: [before, then per header its six groups and its content]
     parts = _STRIPPED_HEADER.split(text)
-    rows: list[_Row] = []
-    append = rows.append
-    groups = iter(parts)
-    before = next(groups)
-    for rname, rchan, _, chan, cname, cjson, content in zip(*[groups] * 7):  # seven at a time
-        if rname:
-            append((CALL, content, rname, "", rchan, "assistant", "", True))
-        elif cname:  # "...NAMEjson{" may be NAME + a skipped <|constrain|>json
-            glued = not cjson and len(cname) > 4 and cname.endswith("json")
-            append((CALL, content, cname, cname[:-4] if glued else "", chan, "assistant", "", True))
-        else:
-            append((OTHER if chan == "commentary" else chan, content, "", "", chan, "assistant", "", True))
-    return _Parsed(rows, bool(before.strip()), True)
+    messages = [_stripped_message(*parts[i : i + 7]) for i in range(1, len(parts), 7)]
+    return ParsedCompletion(messages, bool(parts[0].strip()), True)
+
+
+def _stripped_message(
+    rname: str | None, rchan: str | None, rjson: str | None, chan: str, cname: str | None, cjson: str | None, content: str
+) -> Message:
+    """The message after one stripped header (the groups of :data:`_STRIPPED_HEADER`)."""
+    if rname:
+        return Message(CALL, content, rname, "", rchan or "")
+    if cname:  # "...NAMEjson{" may be NAME + a skipped <|constrain|>json
+        glued = not cjson and len(cname) > 4 and cname.endswith("json")
+        return Message(CALL, content, cname, cname[:-4] if glued else "", chan)
+    return Message(OTHER if chan == "commentary" else chan, content, "", "", chan)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -749,12 +753,6 @@ def parse_completion(completion: Completion, decoder: TokenDecoder | None = None
         >>> [m.kind for m in parse_completion('analysisOk.assistantfinalHi').messages]
         ['analysis', 'final']
     """
-    parsed = _parse(completion, decoder)
-    return ParsedCompletion([Message(*row) for row in parsed.rows], parsed.junk, parsed.stripped)
-
-
-def _parse(completion: Completion, decoder: TokenDecoder | None = None) -> _Parsed:
-    """:func:`parse_completion` with the messages as rows."""
     if not isinstance(completion, str):
         completion = _completion_text(completion, decoder)
     if completion.endswith(">") or completion[-1:].isspace():
@@ -803,7 +801,9 @@ def parse_ground_truth(ground_truth: str) -> GroundTruth:
         >>> gt = parse_ground_truth('<|channel|>analysis<|message|>x<|end|>'
         ...     '<|start|>assistant to=functions.f<|channel|>commentary <|constrain|>json<|message|>{"a": 1}<|call|>')
         >>> gt.calls, gt.has_final
-        ((('f', {'a': 1}),), False)
+        ((ToolCall(name='f', arguments={'a': 1}),), False)
+        >>> gt.calls == (("f", {"a": 1}),)
+        True
         >>> parse_ground_truth("final answer: 42")
         Traceback (most recent call last):
         ...
@@ -826,19 +826,18 @@ def _parse_ground_truth(ground_truth: str) -> GroundTruth:
     parsed = parse_completion(ground_truth)
     if parsed.junk:
         raise GroundTruthError(f"text outside harmony messages in the ground truth: {ground_truth[:80]!r}")
-    messages = parsed.messages
-    calls: list[tuple[str, dict[str, Any]]] = []
-    for message in messages:
-        if message.kind != CALL:
-            continue
-        arguments = _json_object(message.content)
-        if arguments is None:
-            raise GroundTruthError(f"call to {message.name!r} in the ground truth has no JSON-object arguments")
-        calls.append((message.name, arguments))
-    if not messages:
+    if not parsed.messages:
         raise GroundTruthError(f"not a harmony assistant turn: {ground_truth[:80]!r}")
-    has_final = any(m.kind == FINAL for m in messages)
-    return GroundTruth(tuple(calls), has_final, frozenset(name for name, _ in calls))
+    calls = tuple(_ground_truth_call(message) for message in parsed.messages if message.kind == CALL)
+    has_final = any(message.kind == FINAL for message in parsed.messages)
+    return GroundTruth(calls, has_final, frozenset(call.name for call in calls))
+
+
+def _ground_truth_call(message: Message) -> ToolCall:
+    arguments = _json_object(message.content)
+    if arguments is None:
+        raise GroundTruthError(f"call to {message.name!r} in the ground truth has no JSON-object arguments")
+    return ToolCall(message.name, arguments)
 
 
 class _Truth(NamedTuple):
@@ -861,49 +860,64 @@ def _truth(ground_truth: str) -> _Truth:
 def _truth_of(ground_truth: str) -> _Truth:
     truth = _parse_ground_truth(ground_truth)
     size = 1.0
-    for _, arguments in truth.calls:
-        size += 1.0 + len(arguments)
-    return _Truth(truth, [name for name, _ in truth.calls], [arguments for _, arguments in truth.calls], size)
+    for call in truth.calls:
+        size += 1.0 + len(call.arguments)
+    return _Truth(truth, [call.name for call in truth.calls], [call.arguments for call in truth.calls], size)
+
+
+def _json_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > _MAX_INT_DIGITS:
+        raise ValueError(f"an integer of more than {_MAX_INT_DIGITS} digits")
+    return int(literal)
+
+
+_JSON = json.JSONDecoder(parse_int=_json_int)
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
     """``json.loads`` of a call's arguments if that is a JSON object, else ``None`` (never raises)."""
-    if _DIGIT_GUARD and len(text) > 4300 and _LONG_DIGITS.search(text):
-        return None  # what Python >= 3.11 does by default; int() of huge literals is quadratic
-    text = text.strip(_JSON_SPACE)  # json.loads skips exactly these around the value
-    if not text.startswith("{"):
+    if not text.lstrip(" \t\n\r").startswith("{"):  # the whitespace json.loads skips
         return None
     try:
-        value, end = _scan_json(text, 0)
-    except (StopIteration, ValueError, RecursionError, MemoryError):
+        value = _JSON.decode(text)
+    except (ValueError, RecursionError, MemoryError):
         return None
-    return value if end == len(text) and type(value) is dict else None
+    return value if type(value) is dict else None
 
 
 # ---------------------------------------------------------------------------------------------
-# Scoring
+# Scoring: format (ToolRL §3.3, R_format)
 # ---------------------------------------------------------------------------------------------
 
 
-_KIND_OF = operator.itemgetter(0)
-
-
-def _format_ok(parsed: _Parsed, truth: GroundTruth) -> bool:
-    rows = parsed.rows
-    if parsed.junk or not rows or rows[0][0] != ANALYSIS:
+def _format_ok(parsed: ParsedCompletion, truth: GroundTruth) -> bool:
+    """The analysis, then all the calls if the ground truth has calls, then the final if it has
+    one; every message read cleanly and stopped (the last one may lack its stop token)."""
+    kinds = [message.kind for message in parsed.messages]
+    if parsed.junk or not kinds or kinds[0] != ANALYSIS:
         return False
-    if not parsed.stripped:  # (stripped messages are clean and have no stop token to check)
-        last = len(rows) - 1
-        for i, (_, _, _, _, _, _, stop, clean) in enumerate(rows):
-            if not clean or (not stop and i != last):
-                return False
-    # The analysis, then all the calls (there are n_calls slots for them), then the final if any.
-    n_calls = operator.countOf(map(_KIND_OF, rows), CALL)
+    if not parsed.stripped and not _well_closed(parsed.messages):  # stripped text has no stop tokens
+        return False
+    n_calls = kinds.count(CALL)
     if truth.has_calls != (n_calls > 0):
         return False
     if truth.has_final:
-        return len(rows) == 2 + n_calls and rows[-1][0] == FINAL
-    return len(rows) == 1 + n_calls
+        return len(kinds) == 2 + n_calls and kinds[-1] == FINAL
+    return len(kinds) == 1 + n_calls
+
+
+def _well_closed(messages: list[Message]) -> bool:
+    """Every message read cleanly, and all but the last one have their stop token."""
+    last = len(messages) - 1
+    for i, message in enumerate(messages):
+        if not message.clean or (not message.stop and i != last):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring: correctness (ToolRL §3.3, R_correct: name, parameter-name and parameter-value matches)
+# ---------------------------------------------------------------------------------------------
 
 
 def _overlap(a: list[Any], b: list[Any], refined: bool) -> float:
@@ -967,58 +981,66 @@ def typed_equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-#: A completion's calls: names and arguments as two aligned lists (not one tuple per call), and
-#: the candidates of each GT name: the indices of the calls with that name, in order.
-_Calls = tuple[list[str], list[dict[str, Any]], dict[str, list[int]]]
+class _Predicted(NamedTuple):
+    """A completion's calls (ToolRL's P) as aligned lists, and per GT name the calls that may match."""
+
+    names: list[str]
+    arguments: list[dict[str, Any]]
+    texts: list[str]  # each call's arguments as written: equal texts decode to one shared dict
+    candidates: dict[str, list[int]]  # per GT name: the indices of the calls with that name
 
 
-def _calls_equal(truth: _Truth, predicted: _Calls, typed: bool) -> bool:
-    names, arguments, _ = predicted
-    if not typed:
-        return truth.names == names and truth.arguments == arguments
-    return len(names) == len(truth.names) and all(
-        x == name and typed_equal(y, value) for x, y, name, value in zip(truth.names, truth.arguments, names, arguments)
-    )
-
-
-_MISSING: Any = object()
-
-
-def _predicted_calls(parsed: _Parsed, truth: GroundTruth) -> _Calls | None:
+def _predicted_calls(parsed: ParsedCompletion, truth: GroundTruth) -> _Predicted | None:
     """The completion's calls, or ``None`` if it has none or one has non-object arguments.
 
-    Each distinct arguments text is decoded once; repeated calls share one (read-only) dict,
-    which lets the matching below score them once.
+    Each distinct arguments text is decoded once; repeated calls share one (read-only) dict.
     """
     names: list[str] = []
     arguments: list[dict[str, Any]] = []
+    texts: list[str] = []
     candidates: dict[str, list[int]] = {name: [] for name in truth.names}
-    decoded: dict[str, Any] = {}
-    for kind, content, name, alt_name, _, _, _, _ in parsed.rows:
-        if kind != CALL:
+    decoded: dict[str, dict[str, Any] | None] = {}
+    for message in parsed.messages:
+        if message.kind != CALL:
             continue
-        value = decoded.get(content, _MISSING)
-        if value is _MISSING:
-            value = decoded[content] = _json_object(content)
-        if value is None:
+        text = message.content
+        if text not in decoded:
+            decoded[text] = _json_object(text)
+        if decoded[text] is None:
             return None
-        if alt_name and name not in candidates and alt_name in candidates:
-            name = alt_name
+        name = _call_name(message, candidates)
         if name in candidates:
             candidates[name].append(len(names))
         names.append(name)
-        arguments.append(value)
-    return (names, arguments, candidates) if names else None
+        arguments.append(decoded[text])
+        texts.append(text)
+    return _Predicted(names, arguments, texts, candidates) if names else None
 
 
-def _pair_weight(gt_call: tuple[str, dict[str, Any]], pd_args: dict[str, Any], variant: Variant) -> float:
+def _call_name(message: Message, gt_names: Mapping[str, Any]) -> str:
+    """The call's name; the other reading of a stripped header if only that one is a GT name."""
+    if message.alt_name and message.name not in gt_names and message.alt_name in gt_names:
+        return message.alt_name
+    return message.name
+
+
+def _calls_equal(truth: _Truth, predicted: _Predicted, typed: bool) -> bool:
+    """ToolRL's exact match: the same ``(name, arguments)`` list (values BFCL-style if ``typed``)."""
+    if truth.names != predicted.names:
+        return False
+    if not typed:
+        return truth.arguments == predicted.arguments
+    return all(typed_equal(gt_args, pd_args) for gt_args, pd_args in zip(truth.arguments, predicted.arguments))
+
+
+def _pair_weight(gt_call: ToolCall, pd_args: dict[str, Any], variant: Variant) -> float:
     """What pairing a GT call with a same-name prediction adds to the score.
 
     ToolRL: key overlap + the number of GT keys whose predicted value is equal; keys of a JSON
     object are unique, so the multiset overlap of the key lists is |A∩B| / |A∪B| (1.0 when the
     lists are equal). ``INTERMEDIATEREWARD``: 1 for an identical call, else 0.
     """
-    gt_args = gt_call[1]
+    gt_args = gt_call.arguments
     equal = typed_equal if variant.typed_match else operator.eq
     if variant.intermediate_reward:
         return 1.0 if equal(gt_args, pd_args) else 0.0
@@ -1037,151 +1059,181 @@ def _pair_weight(gt_call: tuple[str, dict[str, Any]], pd_args: dict[str, Any], v
     return keys + matches
 
 
-def _greedy_match(truth: GroundTruth, predicted: _Calls, variant: Variant) -> list[float]:
-    """ToolRL's greedy pass: per GT call in order, the first unused same-name prediction with
-    the highest total; a total of 0 claims nothing.
+class _Choice(NamedTuple):
+    """A GT call's pick in the greedy pass: what pairing adds, and the prediction's index."""
 
-    Totals are memoised per arguments dict (repeated calls share one), and the scan stops at
-    the first unbeatable total, so megabytes of repeated calls stay cheap.
-    """
-    _, arguments_of, candidates = predicted
+    gain: float
+    index: int
+
+
+def _greedy_match(truth: GroundTruth, predicted: _Predicted, variant: Variant) -> list[float]:
+    """ToolRL's greedy pass: per GT call in order, the first unused same-name prediction with
+    the highest total; a total of 0 claims nothing."""
     used: set[int] = set()
     gains: list[float] = []
     for gt_call in truth.calls:
-        indices = candidates[gt_call[0]]
-        if gt_call[1]:
-            best, best_index = _best_candidate(gt_call, indices, arguments_of, used, variant)
-        else:  # every variant weighs {} 1 against {} and 0 against any other arguments
-            best = 1.0
-            best_index = next((i for i in indices if not arguments_of[i] and i not in used), -1)
-        if best_index >= 0:
-            used.add(best_index)
-            gains.append(best)
+        choice = _greedy_choice(gt_call, predicted, used, variant)
+        if choice is not None:
+            used.add(choice.index)
+            gains.append(choice.gain)
     return gains
 
 
-def _best_candidate(
-    gt_call: tuple[str, dict[str, Any]],
-    indices: list[int],
-    arguments_of: list[dict[str, Any]],
-    used: set[int],
-    variant: Variant,
-) -> tuple[float, int]:
-    """``(total, index)`` of the first unused prediction with the highest total (``(0.0, -1)``
-    if no total is positive)."""
+def _greedy_choice(gt_call: ToolCall, predicted: _Predicted, used: set[int], variant: Variant) -> _Choice | None:
+    """The first unused prediction with the highest positive total (``None`` if there is none).
+
+    Totals are memoised per arguments text (repeated calls are weighed once), and the scan stops
+    at the first unbeatable total, so megabytes of repeated calls stay cheap.
+    """
     best, best_index = 0.0, -1
-    top = 1.0 if variant.intermediate_reward else 1.0 + len(gt_call[1])
-    memo: dict[int, float] = {}
-    for i in indices:
+    top = 1.0 if variant.intermediate_reward else 1.0 + len(gt_call.arguments)
+    totals: dict[str, float] = {}
+    for i in predicted.candidates[gt_call.name]:
         if i in used:
             continue
-        arguments = arguments_of[i]
-        total = memo.get(id(arguments))
-        if total is None:
-            total = memo[id(arguments)] = _pair_weight(gt_call, arguments, variant)
-        if total > best:
-            best, best_index = total, i
-            if total >= top:
+        text = predicted.texts[i]
+        if text not in totals:
+            totals[text] = _pair_weight(gt_call, predicted.arguments[i], variant)
+        if totals[text] > best:
+            best, best_index = totals[text], i
+            if best >= top:
                 break
-    return best, best_index
+    return None if best_index < 0 else _Choice(best, best_index)
 
 
-def _optimal_match(truth: GroundTruth, predicted: _Calls, variant: Variant) -> list[float]:
+class _Block(NamedTuple):
+    """The assignment's columns for one GT name: where they start, and their arguments."""
+
+    first: int
+    arguments: list[dict[str, Any]]
+
+
+class _Weights(NamedTuple):
+    """A GT call's row of the assignment: ``weights`` on its name's block from column ``first``
+    on, 0 on every other column."""
+
+    first: int
+    weights: list[float]
+
+    def at(self, col: int) -> float:
+        return self.weights[col - self.first] if self.first <= col < self.first + len(self.weights) else 0.0
+
+
+def _optimal_match(truth: GroundTruth, predicted: _Predicted, variant: Variant) -> list[float]:
     """Gains of a maximum-weight pairing of GT calls with predictions (Hungarian algorithm).
 
-    Identical predictions (one shared arguments dict) enter as at most one copy per GT call.
+    Identical predictions (one arguments text) enter as at most one copy per GT call.
     """
     n = len(truth.calls)
-    blocks = _column_blocks(truth, predicted, n)
-    width = sum(len(arguments) for _, arguments in blocks.values())
+    blocks = _column_blocks(predicted, n)
+    width = sum(len(block.arguments) for block in blocks.values())
     if not width:
         return []
-    # A GT call weighs only its name's block of columns; every other column weighs 0.
-    rows: list[tuple[int, list[float]]] = []
-    for gt_call in truth.calls:
-        first, arguments = blocks[gt_call[0]]
-        rows.append((first, [_pair_weight(gt_call, pd_args, variant) for pd_args in arguments]))
+    rows = [_row_weights(gt_call, blocks[gt_call.name], variant) for gt_call in truth.calls]
     # Some optimal pairing uses only each row's n best columns: keep those (plus n zero columns).
-    keep = sorted({col for first, weights in rows for col in _best_columns(first, weights, n, width)})
-    small = [[_weight_at(first, weights, col) for col in keep] + [0.0] * n for first, weights in rows]
+    keep = sorted({col for row in rows for col in _best_columns(row, n, width)})
+    small = [[row.at(col) for col in keep] + [0.0] * n for row in rows]
     assignment = _hungarian_max(small)
     return [small[row][col] for row, col in enumerate(assignment) if small[row][col] > 0.0]
 
 
-def _column_blocks(truth: GroundTruth, predicted: _Calls, n: int) -> dict[str, tuple[int, list[dict[str, Any]]]]:
-    """The assignment's columns: per GT name, ``(first column, arguments)`` of its predictions,
-    blocks in the candidates' order, at most ``n`` copies of one (shared) arguments dict."""
-    _, arguments_of, candidates = predicted
-    blocks: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+def _row_weights(gt_call: ToolCall, block: _Block, variant: Variant) -> _Weights:
+    return _Weights(block.first, [_pair_weight(gt_call, pd_args, variant) for pd_args in block.arguments])
+
+
+def _column_blocks(predicted: _Predicted, n: int) -> dict[str, _Block]:
+    """Per GT name, the :class:`_Block` of its predictions, blocks in the candidates' order, at
+    most ``n`` copies of one arguments text."""
+    blocks: dict[str, _Block] = {}
     first = 0
-    for name, indices in candidates.items():
-        copies: dict[int, int] = {}
-        block: list[dict[str, Any]] = []
+    for name, indices in predicted.candidates.items():
+        copies: dict[str, int] = {}
+        arguments: list[dict[str, Any]] = []
         for i in indices:
-            arguments = arguments_of[i]
-            seen = copies.get(id(arguments), 0)
-            if seen < n:
-                copies[id(arguments)] = seen + 1
-                block.append(arguments)
-        blocks[name] = (first, block)
-        first += len(block)
+            text = predicted.texts[i]
+            copies[text] = copies.get(text, 0) + 1
+            if copies[text] <= n:
+                arguments.append(predicted.arguments[i])
+        blocks[name] = _Block(first, arguments)
+        first += len(arguments)
     return blocks
 
 
-def _best_columns(first: int, weights: list[float], n: int, width: int) -> list[int]:
-    """``heapq.nlargest(n, range(width), key=weight)`` for a row that weighs ``weights`` from
-    column ``first`` on and 0 elsewhere: highest first, lower column first among equal weights."""
-    positive = [first + j for j, weight in enumerate(weights) if weight > 0.0]
-    best = heapq.nlargest(n, positive, key=lambda col: weights[col - first])
+def _best_columns(row: _Weights, n: int, width: int) -> list[int]:
+    """The ``n`` columns of highest weight in ``row`` (of ``width`` columns): highest first, lower
+    column first among equal weights."""
+    positive = [row.first + j for j, weight in enumerate(row.weights) if weight > 0.0]
+    best = heapq.nlargest(n, positive, key=row.at)
     if len(best) < n:  # then zero-weight columns, lowest first
         taken = set(positive)
         best.extend(islice((col for col in range(width) if col not in taken), n - len(best)))
     return best
 
 
-def _weight_at(first: int, weights: list[float], col: int) -> float:
-    return weights[col - first] if first <= col < first + len(weights) else 0.0
+@dataclass(frozen=True, slots=True)
+class _Hungarian:
+    """The state of the Hungarian algorithm on costs ``-weight`` (rows and columns count from 1;
+    column 0 is where each row's search for an augmenting path starts)."""
+
+    weights: list[list[float]]
+    u: list[float]  # row potentials
+    v: list[float]  # column potentials
+    owner: list[int]  # owner[col]: the row assigned to col (0: none)
+    way: list[int]  # way[col]: the column before col on the shortest augmenting path
 
 
 def _hungarian_max(weights: list[list[float]]) -> list[int]:
     """Column per row maximising the total weight (rows <= columns), O(rows² · columns)."""
     n, m = len(weights), len(weights[0])
-    inf = float("inf")
-    u, v = [0.0] * (n + 1), [0.0] * (m + 1)
-    owner, way = [0] * (m + 1), [0] * (m + 1)
+    state = _Hungarian(weights, [0.0] * (n + 1), [0.0] * (m + 1), [0] * (m + 1), [0] * (m + 1))
     for row in range(1, n + 1):
-        owner[0], col0 = row, 0
-        slack, done = [inf] * (m + 1), [False] * (m + 1)
-        while owner[col0]:
-            done[col0] = True
-            r, delta, next_col = owner[col0], inf, 0
-            for col in range(1, m + 1):
-                if done[col]:
-                    continue
-                reduced = -weights[r - 1][col - 1] - u[r] - v[col]
-                if reduced < slack[col]:
-                    slack[col], way[col] = reduced, col0
-                if slack[col] < delta:
-                    delta, next_col = slack[col], col
-            for col in range(m + 1):
-                if done[col]:
-                    u[owner[col]] += delta
-                    v[col] -= delta
-                else:
-                    slack[col] -= delta
-            col0 = next_col
-        while col0:
-            previous = way[col0]
-            owner[col0] = owner[previous]
-            col0 = previous
+        _assign_row(state, row)
     result = [0] * n
     for col in range(1, m + 1):
-        if owner[col]:
-            result[owner[col] - 1] = col - 1
+        if state.owner[col]:
+            result[state.owner[col] - 1] = col - 1
     return result
 
 
-def _correctness(parsed: _Parsed, truth: _Truth, variant: Variant, b: Bounds) -> float:
+def _assign_row(state: _Hungarian, row: int) -> None:
+    """Add ``row`` to the assignment: grow a shortest path to a free column, then flip it."""
+    m = len(state.v) - 1
+    state.owner[0], col = row, 0
+    slack, done = [float("inf")] * (m + 1), [False] * (m + 1)
+    while state.owner[col]:
+        done[col] = True
+        col = _grow_path(state, col, slack, done)
+    while col:
+        previous = state.way[col]
+        state.owner[col] = state.owner[previous]
+        col = previous
+
+
+def _grow_path(state: _Hungarian, col0: int, slack: list[float], done: list[bool]) -> int:
+    """One step of the search from column ``col0``: update the slacks and potentials, and return
+    the column of least slack, where the path goes on."""
+    weights, u, v, owner, way = state.weights, state.u, state.v, state.owner, state.way
+    r, delta, next_col = owner[col0], float("inf"), 0
+    for col in range(1, len(v)):
+        if done[col]:
+            continue
+        reduced = -weights[r - 1][col - 1] - u[r] - v[col]
+        if reduced < slack[col]:
+            slack[col], way[col] = reduced, col0
+        if slack[col] < delta:
+            delta, next_col = slack[col], col
+    for col in range(len(v)):
+        if done[col]:
+            u[owner[col]] += delta
+            v[col] -= delta
+        else:
+            slack[col] -= delta
+    return next_col
+
+
+def _correctness(parsed: ParsedCompletion, truth: _Truth, variant: Variant, b: Bounds) -> float:
+    """R_correct: 0 without GT calls; the minimum without predicted calls (or with unreadable
+    arguments); the maximum for an exact match; otherwise the matches scaled into the range."""
     if not truth.names:
         return 0.0
     predicted = _predicted_calls(parsed, truth.parsed)
@@ -1191,7 +1243,7 @@ def _correctness(parsed: _Parsed, truth: _Truth, variant: Variant, b: Bounds) ->
         return b.correctness_max
     if variant.coarse_reward:
         return b.correctness_min
-    score = _overlap(truth.names, predicted[0], variant.refined_reward)
+    score = _overlap(truth.names, predicted.names, variant.refined_reward)
     match = _optimal_match if variant.optimal_assignment else _greedy_match
     for gain in match(truth.parsed, predicted, variant):
         score += gain
@@ -1199,13 +1251,23 @@ def _correctness(parsed: _Parsed, truth: _Truth, variant: Variant, b: Bounds) ->
     return (b.correctness_max - b.correctness_min) * score / top + b.correctness_min
 
 
-def _length(parsed: _Parsed, b: Bounds) -> float:
-    kinds = list(map(_KIND_OF, parsed.rows))
-    if ANALYSIS not in kinds:
+# ---------------------------------------------------------------------------------------------
+# Scoring: length (ToolRL's WITHLENGTH variant)
+# ---------------------------------------------------------------------------------------------
+
+
+def _length(parsed: ParsedCompletion, b: Bounds) -> float:
+    """Words of the last analysis message / the target, rounded to two decimals, at most 1."""
+    analyses = [message for message in parsed.messages if message.kind == ANALYSIS]
+    if not analyses:
         return 0.0
-    last = len(kinds) - 1 - kinds[::-1].index(ANALYSIS)  # the last analysis message
-    reward = round(len(parsed.rows[last][1].split()) / b.length_target, 2)
+    reward = round(len(analyses[-1].content.split()) / b.length_target, 2)
     return 1.0 if reward > 1.0 else reward
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------------------------
 
 
 def toolrl_reward(
@@ -1251,9 +1313,9 @@ def _score(completion: Completion, ground_truth: str, step: float | None, chosen
     truth = _truth(ground_truth)
     b = bounds(chosen, 1 if step is None else step)
     try:
-        parsed = _parse(completion, decoder)
+        parsed = parse_completion(completion, decoder)
     except RecursionError:  # pragma: no cover - defensive: treat as unreadable
-        parsed = _Parsed([], True, False)
+        parsed = ParsedCompletion([], junk=True)
     fmt = b.format_max if _format_ok(parsed, truth.parsed) else b.format_min
     correctness = _correctness(parsed, truth, chosen, b)
     length = _length(parsed, b) if chosen.with_length else 0.0
@@ -1276,7 +1338,7 @@ def score_batch(
     """
     if len(completions) != len(ground_truths):
         raise ValueError(f"{len(completions)} completions but {len(ground_truths)} ground truths")
-    if steps is None or isinstance(steps, (int, float)) or not hasattr(steps, "__len__"):  # one step for all
+    if steps is None or isinstance(steps, (int, float)) or not isinstance(steps, Sized):  # one step for all
         steps = [steps] * len(completions)
     elif len(steps) != len(completions):
         raise ValueError(f"{len(steps)} steps for {len(completions)} completions")
@@ -1288,7 +1350,6 @@ def score_batch(
 #: and are ignored (verl 0.9.1: the reward-loop managers naive, dapo, gdpo, rate_limited and remote
 #: pass both when a reward model is configured). Any other unknown keyword still raises.
 VERL_MANAGER_KWARGS: tuple[str, ...] = ("reward_router_address", "reward_model_tokenizer")
-_SCHEDULED = ("schedule_reward", "schedule_length", "max1_step30_max3")
 _warned_no_step = False
 
 
@@ -1320,9 +1381,14 @@ def verl_step(step: float | None, extra_info: Mapping[str, Any] | None) -> float
         raise ValueError(f"extra_info['global_steps'] must be an integer, not {steps!r}") from None
 
 
+def _scheduled(variant: Variant) -> bool:
+    """Whether the variant's ranges or length target depend on the step."""
+    return variant.schedule_reward or variant.schedule_length or variant.max1_step30_max3
+
+
 def _warn_once_without_step(variant: Variant) -> None:
     global _warned_no_step
-    if _warned_no_step or not any(getattr(variant, name) for name in _SCHEDULED):
+    if _warned_no_step or not _scheduled(variant):
         return
     _warned_no_step = True
     logging.getLogger(__name__).warning(
@@ -1365,7 +1431,7 @@ def compute_score(
     else:  # verl's usual call: the hot path, kept lean (the bench holds it within 10% of the core)
         chosen = _ENVIRONMENT[0] if _ENVIRONMENT else environment_variant()
     step = verl_step(step, extra_info)
-    if step is None and not _warned_no_step and (chosen.schedule_reward or chosen.schedule_length or chosen.max1_step30_max3):
+    if step is None:
         _warn_once_without_step(chosen)
     if type(solution_str) is not str and isinstance(solution_str, (bytes, bytearray)):
         solution_str = bytes(solution_str).decode("utf-8", errors="replace")
