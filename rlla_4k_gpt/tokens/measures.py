@@ -138,10 +138,13 @@ def histogram_bins(values: Sequence[int], width: int = HISTOGRAM_BIN_WIDTH) -> d
         >>> histogram_bins([0, 5, 130, 300], width=128)
         {'bin_width': 128, 'counts': [2, 1, 1]}
     """
-    counts = [0] * (max(values) // width + 1) if values else []
-    for value in values:
-        counts[value // width] += 1
-    return {"bin_width": width, "counts": counts}
+    import numpy as np
+
+    if not values:
+        return {"bin_width": width, "counts": []}
+    edges = np.arange(0, (max(values) // width + 2) * width, width)  # the last bin holds the longest value
+    counts, _ = np.histogram(values, bins=edges)
+    return {"bin_width": width, "counts": counts.tolist()}
 
 
 def column_agreement(stored: Sequence[int | None], counted: Sequence[int]) -> dict[str, int]:
