@@ -46,6 +46,8 @@ def split_name(path: Path) -> str:
 
 def load_build_splits(source: str | Path) -> dict[str, Any]:
     """``{split: pyarrow.Table}`` from a build folder (``data/*.parquet``) or one parquet file."""
+    # Not datasets.load_dataset: same splits for a build folder, but a lone file becomes "train", a folder without a
+    # report gets keyword-guessed splits ("eval.parquet" -> "test"), and every run copies the data into the HF cache.
     import pyarrow as pa
     import pyarrow.parquet as pq
 
