@@ -11,15 +11,23 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..build.manifest import REPORT_FILE, check_build_folder, read_report
 
-__all__ = ["SplitRows", "load_build_splits", "load_hub_splits", "load_splits", "rows_from_table", "split_name"]
+__all__ = ["SplitRows", "XmlRow", "load_build_splits", "load_hub_splits", "load_splits", "rows_from_table", "split_name"]
 
 logger = logging.getLogger(__name__)
 
 _SHARD = re.compile(r"^(?P<split>.+?)-\d{5}-of-\d{5}$")
+
+
+class XmlRow(NamedTuple):
+    """ToolRL's original strings of one row (``extra_info``), the XML side of the token efficiency."""
+
+    instruction: str
+    input: str
+    output: str
 
 
 @dataclass
@@ -29,7 +37,7 @@ class SplitRows:
     prompt_text: list[str]
     ground_truth: list[str]
     roles: list[list[str]]
-    xml: list[tuple[str, str, str] | None] = field(default_factory=list)
+    xml: list[XmlRow | None] = field(default_factory=list)
     stored_prompt_tokens: list[int | None] | None = None  # the build's ``prompt_tokens`` column
 
 
@@ -106,19 +114,23 @@ def rows_from_table(table: Any) -> SplitRows:
         raise KeyError(f"table lacks columns {sorted(missing)}; is this an rlla-4k-gpt build?")
     prompt_text = table.column("prompt_text").to_pylist()
     ground_truth = [(rm or {}).get("ground_truth") or "" for rm in table.column("reward_model").to_pylist()]
-    if "prompt" in names:
-        from ..convert.rows import decoded
-
-        roles = [[m.get("role") for m in decoded(msgs)] for msgs in table.column("prompt").to_pylist()]
-    else:
-        roles = [_roles_from_prompt_text(text) for text in prompt_text]
-    xml: list[tuple[str, str, str] | None] = [None] * len(prompt_text)
+    xml: list[XmlRow | None] = [None] * len(prompt_text)
     if "extra_info" in names:
-        xml = [_xml_parts(info) for info in table.column("extra_info").to_pylist()]
+        xml = [_xml_row(info) for info in table.column("extra_info").to_pylist()]
     stored = table.column("prompt_tokens").to_pylist() if "prompt_tokens" in names else None
-    return SplitRows(prompt_text, ground_truth, roles, xml, stored)
+    return SplitRows(prompt_text, ground_truth, _prompt_roles(table, prompt_text), xml, stored)
 
 
-def _xml_parts(info: dict[str, Any] | None) -> tuple[str, str, str] | None:
-    parts = tuple((info or {}).get(key) for key in ("instruction", "input", "output"))
-    return parts if all(isinstance(p, str) for p in parts) else None  # type: ignore[return-value]
+def _prompt_roles(table: Any, prompt_text: list[str]) -> list[list[str]]:
+    """Roles of each row's prompt messages: from the ``prompt`` column, else from the harmony text."""
+    if "prompt" not in table.column_names:
+        return [_roles_from_prompt_text(text) for text in prompt_text]
+    from ..convert.rows import decoded
+
+    return [[m.get("role") for m in decoded(msgs)] for msgs in table.column("prompt").to_pylist()]
+
+
+def _xml_row(info: dict[str, Any] | None) -> XmlRow | None:
+    """ToolRL's three strings from ``extra_info``, or ``None`` if any is missing."""
+    parts = [(info or {}).get(key) for key in XmlRow._fields]
+    return XmlRow(*parts) if all(isinstance(p, str) for p in parts) else None

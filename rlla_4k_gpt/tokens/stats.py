@@ -84,8 +84,9 @@ class StatsResult:
 
 def _xml_counts(rows: SplitRows, tokenizer: Any) -> tuple[list[int], dict[str, list[int]]]:
     """Indices of rows with ToolRL's strings, and their XML prompt/answer/total counts."""
-    keep = [i for i, parts in enumerate(rows.xml) if parts is not None]
-    pieces = [part for i in keep for part in rows.xml[i]]  # type: ignore[union-attr]
+    kept = [(i, parts) for i, parts in enumerate(rows.xml) if parts is not None]
+    keep = [i for i, _ in kept]
+    pieces = [part for _, parts in kept for part in parts]
     counts = count_prompt_tokens(pieces, tokenizer, progress="xml tokens")
     instr, inp, out = counts[0::3], counts[1::3], counts[2::3]
     prompt = [a + b for a, b in zip(instr, inp)]
