@@ -41,7 +41,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..build.manifest import REPORT_FILE
 from .card import card_markdown
@@ -63,7 +63,7 @@ from .figures import matplotlib_available, write_pattern_chart, write_prompt_his
 
 __all__ = [
     "DEFAULT_PROMPT_LIMIT", "DEFAULT_RESPONSE_LIMIT", "STATS_FILE", "StatsResult", "card_section",
-    "collect_stats", "special_token_report", "split_patterns", "split_stats",
+    "SplitStats", "collect_stats", "special_token_report", "split_patterns", "split_stats",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -82,28 +82,57 @@ class StatsResult:
     total_tokens: dict[str, list[int]]
 
 
-def _xml_counts(rows: SplitRows, tokenizer: Any) -> tuple[list[int], dict[str, list[int]]]:
-    """Indices of rows with ToolRL's strings, and their XML prompt/answer/total counts."""
+class SplitStats(NamedTuple):
+    """One split's report block, and its per-row token counts under ``prompt``/``ground_truth``/``total``."""
+
+    block: dict[str, Any]
+    lengths: dict[str, list[int]]
+
+
+class XmlCounts(NamedTuple):
+    """Which rows carry ToolRL's strings (indices), and their XML ``prompt``/``answer``/``total`` counts."""
+
+    rows: list[int]
+    tokens: dict[str, list[int]]
+
+
+def _xml_counts(rows: SplitRows, tokenizer: Any) -> XmlCounts:
+    """Token counts of ToolRL's XML rows (instruction + input, output, and their sum)."""
     kept = [(i, parts) for i, parts in enumerate(rows.xml) if parts is not None]
-    keep = [i for i, _ in kept]
     pieces = [part for _, parts in kept for part in parts]
     counts = count_prompt_tokens(pieces, tokenizer, progress="xml tokens")
     instr, inp, out = counts[0::3], counts[1::3], counts[2::3]
     prompt = [a + b for a, b in zip(instr, inp)]
-    return keep, {"prompt": prompt, "answer": out, "total": [p + o for p, o in zip(prompt, out)]}
+    total = [p + o for p, o in zip(prompt, out)]
+    return XmlCounts([i for i, _ in kept], {"prompt": prompt, "answer": out, "total": total})
 
 
-def split_stats(
-    rows: SplitRows, tokenizer: Any, prompt_limit: int, response_limit: int
-) -> tuple[dict[str, Any], dict[str, list[int]]]:
-    """Report block and per-row lengths (``prompt``/``ground_truth``/``total``) of one split."""
-    lengths = {
+def _token_lengths(rows: SplitRows, tokenizer: Any) -> dict[str, list[int]]:
+    """Per-row tokens of the prompt, the ground truth and the two as one string."""
+    whole = [p + g for p, g in zip(rows.prompt_text, rows.ground_truth)]
+    return {
         "prompt": count_prompt_tokens(rows.prompt_text, tokenizer, progress="prompt tokens"),
         "ground_truth": count_prompt_tokens(rows.ground_truth, tokenizer, progress="answer tokens"),
-        "total": count_prompt_tokens(
-            [p + g for p, g in zip(rows.prompt_text, rows.ground_truth)], tokenizer, progress="total tokens"
-        ),
+        "total": count_prompt_tokens(whole, tokenizer, progress="total tokens"),
     }
+
+
+def _efficiency_block(rows: SplitRows, tokenizer: Any, lengths: dict[str, list[int]]) -> dict[str, Any] | None:
+    """:func:`.measures.token_efficiency` over the rows that have ToolRL's strings, ``None`` if none has."""
+    xml = _xml_counts(rows, tokenizer)
+    if not xml.rows:
+        return None
+    harmony = {
+        "prompt": [lengths["prompt"][i] for i in xml.rows],
+        "answer": [lengths["ground_truth"][i] for i in xml.rows],
+        "total": [lengths["total"][i] for i in xml.rows],
+    }
+    return token_efficiency(harmony, xml.tokens)
+
+
+def split_stats(rows: SplitRows, tokenizer: Any, prompt_limit: int, response_limit: int) -> SplitStats:
+    """Report block and per-row lengths (``prompt``/``ground_truth``/``total``) of one split."""
+    lengths = _token_lengths(rows, tokenizer)
     block: dict[str, Any] = {
         "rows": len(rows.prompt_text),
         "prompt_tokens": length_summary(lengths["prompt"]),
@@ -117,15 +146,10 @@ def split_stats(
     }
     if rows.stored_prompt_tokens is not None:
         block["prompt_tokens_column"] = column_agreement(rows.stored_prompt_tokens, lengths["prompt"])
-    keep, xml = _xml_counts(rows, tokenizer)
-    if keep:
-        harmony = {
-            "prompt": [lengths["prompt"][i] for i in keep],
-            "answer": [lengths["ground_truth"][i] for i in keep],
-            "total": [lengths["total"][i] for i in keep],
-        }
-        block["token_efficiency"] = token_efficiency(harmony, xml)
-    return block, lengths
+    efficiency = _efficiency_block(rows, tokenizer, lengths)
+    if efficiency is not None:
+        block["token_efficiency"] = efficiency
+    return SplitStats(block, lengths)
 
 
 def special_token_report(tokenizer: Any, expected: dict[str, int] = HARMONY_TOKENS) -> dict[str, Any]:
@@ -259,24 +283,34 @@ def card_section(builds: Mapping[str, str | Path], tokenizer: Any = None) -> str
     """
     if not builds:
         return None
-    reports = {}
-    for config, folder in builds.items():
-        report = _fresh_saved_report(Path(folder))
-        if report is None and tokenizer is None:
-            report = _offline_report(str(Path(folder).resolve()), _build_stamp(Path(folder)))
-        elif report is None:
-            report = collect_stats(folder, tokenizer).report
-        reports[config] = report
-    return card_markdown(reports)
+    return card_markdown({config: _card_report(folder, tokenizer) for config, folder in builds.items()})
 
 
-def _build_stamp(build_dir: Path) -> tuple[tuple[str, int, float], ...]:
+def _card_report(folder: str | Path, tokenizer: Any) -> dict[str, Any]:
+    """A fresh saved report, else one computed with ``tokenizer`` (``None``: the memoised offline one)."""
+    saved = _fresh_saved_report(Path(folder))
+    if saved is not None:
+        return saved
+    if tokenizer is None:
+        return _offline_report(str(Path(folder).resolve()), _build_stamp(Path(folder)))
+    return collect_stats(folder, tokenizer).report
+
+
+class FileStamp(NamedTuple):
+    """One parquet file of a build as part of a cache key."""
+
+    path: str
+    size: int
+    mtime: float
+
+
+def _build_stamp(build_dir: Path) -> tuple[FileStamp, ...]:
     """Names, sizes and mtimes of a build's parquet files: changes whenever the build does."""
     files = sorted(build_dir.rglob("*.parquet"))
-    return tuple((str(p), p.stat().st_size, p.stat().st_mtime) for p in files)
+    return tuple(FileStamp(str(p), p.stat().st_size, p.stat().st_mtime) for p in files)
 
 
 @functools.lru_cache(maxsize=16)
-def _offline_report(build_dir: str, stamp: tuple[tuple[str, int, float], ...]) -> dict[str, Any]:
+def _offline_report(build_dir: str, stamp: tuple[FileStamp, ...]) -> dict[str, Any]:
     """Report with the offline tokenizer, memoised per build state (publish renders the card often)."""
     return collect_stats(build_dir, _offline_tokenizer(), tokenizer_name=OFFLINE).report
