@@ -194,23 +194,26 @@ def render_card(template: str, values: Mapping[str, str]) -> str:
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """``(YAML mapping, body)`` of a card; ``({}, text)`` without front matter.
+    """``(YAML mapping, body)`` of a card, found as the Hub finds it; ``({}, text)`` without front matter.
 
     Example:
         >>> split_front_matter("---\\nlicense: mit\\n---\\n# Title\\n")
         ({'license': 'mit'}, '# Title\\n')
     """
-    import yaml
+    card = parse_card(text)
+    return card.data.to_dict(), card.text.lstrip("\n")
 
-    if not text.startswith("---\n"):
-        return {}, text
-    end = text.find("\n---\n", 3)
-    if end < 0:
-        return {}, text
-    meta = yaml.safe_load(text[4:end]) or {}
-    if not isinstance(meta, dict):
-        raise PublishError("card YAML front matter is not a mapping")
-    return meta, text[end + 5 :].lstrip("\n")
+
+def parse_card(text: str) -> Any:
+    """``text`` as a :class:`huggingface_hub.DatasetCard` (its YAML in ``.data``, the markdown in ``.text``)."""
+    from huggingface_hub import DatasetCard
+
+    if not text.strip():  # no card yet: an empty one, without the library's "no metadata block" warning
+        text = "---\n\n---\n"
+    try:
+        return DatasetCard(text)
+    except ValueError:  # the library's "repo card metadata block should be a dict"
+        raise PublishError("card YAML front matter is not a mapping") from None
 
 
 def local_yaml(builds: Sequence[Build]) -> dict[str, dict[str, Any]]:
@@ -259,23 +262,31 @@ def merge_card(rendered: str, hub_readme: str, local: Mapping[str, Mapping[str, 
         # Card
         <BLANKLINE>
     """
-    import yaml
-
-    local = local or {}
-    meta, body = split_front_matter(rendered)
+    # Not huggingface_hub.metadata_update: it commits README.md alone and merges per YAML key, not per config.
+    card = parse_card(rendered)
     hub_meta, _ = split_front_matter(hub_readme)
     for key in ("configs", "dataset_info"):
-        hub_entries = hub_meta.get(key) or []  # datasets writes a lone config's dataset_info as a mapping
-        hub_entries = [hub_entries] if isinstance(hub_entries, dict) else hub_entries
-        entries = [e for e in hub_entries if e.get("config_name", "default") not in local]
-        entries += [dict(v[key]) for v in local.values()]
+        entries = _merged_entries(key, hub_meta, local or {})
         if entries:
-            meta[key] = sorted(entries, key=lambda e: (e.get("config_name") != default_config, e.get("config_name")))
-    configs = meta.get("configs") or []
-    if any(c.get("config_name") == default_config for c in configs):
-        for entry in configs:
-            entry.pop("default", None)
-            if entry.get("config_name") == default_config:
-                entry["default"] = True
-    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
-    return f"---\n{front}---\n\n{body}"
+            card.data[key] = sorted(entries, key=lambda e: (e.get("config_name") != default_config, e.get("config_name")))
+    _mark_default(card.data.get("configs") or [], default_config)
+    card.text = "\n" + card.text.lstrip("\n")
+    return str(card)
+
+
+def _merged_entries(key: str, hub_meta: Mapping[str, Any], local: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The Hub's ``key`` entries for configs not in ``local``, then ``local``'s."""
+    hub_entries = hub_meta.get(key) or []  # datasets writes a lone config's dataset_info as a mapping
+    hub_entries = [hub_entries] if isinstance(hub_entries, dict) else hub_entries
+    entries = [e for e in hub_entries if e.get("config_name", "default") not in local]
+    return entries + [dict(v[key]) for v in local.values()]
+
+
+def _mark_default(configs: list[dict[str, Any]], default_config: str) -> None:
+    """Mark ``default_config`` (when listed) and no other config ``default: true``."""
+    if not any(c.get("config_name") == default_config for c in configs):
+        return
+    for entry in configs:
+        entry.pop("default", None)
+        if entry.get("config_name") == default_config:
+            entry["default"] = True
