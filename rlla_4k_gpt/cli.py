@@ -20,7 +20,7 @@ from . import __version__
 from .errors import RedactingFormatter, one_line
 
 # The subcommands, each in its stage's package: each exposes ``configure_parser(subparsers)``.
-PLUGINS = ("rlla_4k_gpt.build.cli", "rlla_4k_gpt.reward.scoring", "rlla_4k_gpt.tokens.cli", "rlla_4k_gpt.hub.publish")
+PLUGINS = ("rlla_4k_gpt.build.cli", "rlla_4k_gpt.reward.scoring", "rlla_4k_gpt.tokens.cli", "rlla_4k_gpt.hub.cli")
 
 
 def make_parser() -> argparse.ArgumentParser:

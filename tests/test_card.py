@@ -16,7 +16,7 @@ from typing import Iterator
 import pyarrow.parquet as pq
 import pytest
 
-from rlla_4k_gpt.hub import publish
+from rlla_4k_gpt.hub import card, sections
 from tests.hub_emulator import HubEmulator
 from tests.test_publish import DATASET, METRIC, REAL_METRIC_DIR, push, pushed
 
@@ -52,7 +52,7 @@ def pushed_card(tmp_path_factory: pytest.TempPathFactory, build_dirs: dict[str, 
 
 def test_dry_run_preview_is_the_uploaded_readme(pushed_card: Pushed) -> None:
     assert pushed_card.preview == pushed_card.readme
-    meta, _ = publish.split_front_matter(pushed_card.readme)
+    meta, _ = card.split_front_matter(pushed_card.readme)
     assert [c["config_name"] for c in meta["configs"]] == ["rl", "sft"] and meta["configs"][0]["default"] is True
     assert {d["config_name"] for d in meta["dataset_info"]} == {"rl", "sft"}
 
@@ -70,18 +70,18 @@ def test_every_source_with_its_license_and_paper(pushed_card: Pushed, source: st
 
 
 def test_yaml_links_sources_paper_and_valid_size(pushed_card: Pushed) -> None:
-    meta, _ = publish.split_front_matter(pushed_card.readme)
+    meta, _ = card.split_front_matter(pushed_card.readme)
     assert {"Team-ACE/ToolACE", "Salesforce/xlam-function-calling-60k"} <= set(meta["source_datasets"])
     assert meta["arxiv"] == ["2504.13958"]
     import datasets
 
     allowed = json.loads((Path(datasets.__file__).parent / "utils/resources/size_categories.json").read_text())
     assert meta["size_categories"][0] in allowed
-    assert all(publish.size_category(n) in allowed for n in (0, 999, 10**6, 10**9, 10**13))
+    assert all(sections.size_category(n) in allowed for n in (0, 999, 10**6, 10**9, 10**13))
 
 
 def test_figures_are_files_in_the_repo_linked_relatively(pushed_card: Pushed) -> None:
-    for path in (publish.PROMPT_PLOT, publish.PATTERN_PLOT):
+    for path in (card.PROMPT_PLOT, card.PATTERN_PLOT):
         assert pushed_card.dataset[path].startswith(b"\x89PNG"), path
         assert f"]({path})" in pushed_card.readme
 
@@ -102,7 +102,7 @@ def test_no_placeholder_in_anything_pushed(pushed_card: Pushed) -> None:
 
 def test_placeholder_reasoning_counted_from_the_build(pushed_card: Pushed, build_dirs: dict[str, Path]) -> None:
     answers = pq.read_table(build_dirs["rl"] / "data" / "test-00000-of-00001.parquet").column("answer").to_pylist()
-    stand_in = sum(a["reasoning"].startswith(publish.PLACEHOLDER_REASONING) for a in answers)
+    stand_in = sum(a["reasoning"].startswith(card.PLACEHOLDER_REASONING) for a in answers)
     assert 0 < stand_in < len(answers)
     assert f"In {stand_in:,} of {len(answers):,} `rl` rows the ground truth's" in pushed_card.readme.replace("\n", " ")
 
@@ -112,7 +112,7 @@ def test_noise_is_gone(pushed_card: Pushed, build_reports: dict[str, dict]) -> N
     assert body.count("| config | split | rows | read | skipped |") == 1
     assert "null → null" not in body and "required → optional" in body
     renamed = build_reports["rl"]["renamed_tools"]
-    random_ids = [o for o in renamed if not publish.readable_name(o)]
+    random_ids = [o for o in renamed if not sections.readable_name(o)]
     assert random_ids and not [o for o in random_ids if f"`{o}`" in body]
     sft = build_reports["sft"]["splits"]
     assert " / ".join(f"{c['written']:,} {s}" for s, c in sft.items()) + " rows" in body

@@ -20,7 +20,8 @@ import pytest
 import transformers
 from datasets import Json, List, load_dataset
 
-from rlla_4k_gpt.hub import publish
+from rlla_4k_gpt.hub.card import card_values, render_card
+from rlla_4k_gpt.hub.validate import load_build
 from rlla_4k_gpt.convert.harmony import ASSISTANT_START, JSON_CONTENT_TYPE
 from rlla_4k_gpt.convert.template import CLASSES, TEMPLATE_SHA256, UNEXPLAINED, chat_template, difference_table
 from rlla_4k_gpt.convert.template import differences, render, template_tokens
@@ -183,7 +184,7 @@ def test_docs_and_card_show_the_build_counts(build_reports: dict[str, dict], bui
     doc = (REPO / "docs/conversion.md").read_text()
     assert f"<!-- template-differences: start -->\n{table}\n<!-- template-differences: end -->" in doc, (
         "docs/conversion.md is out of date: run python scripts/update_template_table.py")
-    builds = [publish.load_build(p) for p in build_dirs.values()]
-    values = publish.card_values(builds, build_reports, "org/ds", "org/metric", None)
-    card = publish.render_card((REPO / "dataset_card.md").read_text(), values)
+    builds = [load_build(p) for p in build_dirs.values()]
+    values = card_values(builds, build_reports, "org/ds", "org/metric", None)
+    card = render_card((REPO / "dataset_card.md").read_text(), values)
     assert table in card

@@ -26,9 +26,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rlla_4k_gpt.hub import publish
+from rlla_4k_gpt.hub import cli as push_cli
 from rlla_4k_gpt.build.manifest import pin_files, read_report
-from rlla_4k_gpt.hub.publish import PublishError, check_tag, describe_hub_error, load_build, row_problem, validate_build
+from rlla_4k_gpt.hub.card import split_front_matter
+from rlla_4k_gpt.hub.checks import PublishError, check_tag, describe_hub_error
+from rlla_4k_gpt.hub.space import metric_files
+from rlla_4k_gpt.hub.validate import CONFIGS, Build, load_build, row_problem, validate_build
 from tests.conftest import read_build
 from tests.hub_emulator import HubEmulator
 from tests.hub_utils import TEST_TOKEN, hub_env, run_client
@@ -172,7 +175,7 @@ def test_v2_on_main_while_the_v1_tag_keeps_v1(releases: Releases, build_dirs: di
 
 
 def test_card_keeps_rl_default_and_shows_real_numbers(releases: Releases, build_reports: dict[str, dict]) -> None:
-    meta, body = publish.split_front_matter(releases.card_v2)
+    meta, body = split_front_matter(releases.card_v2)
     assert [c["config_name"] for c in meta["configs"] if c.get("default")] == ["rl"]
     assert {c["config_name"] for c in meta["configs"]} == {"rl", "sft"}
     assert {d["config_name"] for d in meta["dataset_info"]} == {"rl", "sft"}
@@ -209,7 +212,7 @@ def test_metric_loads_from_the_space_without_our_package(releases: Releases, bui
         pytest.skip(f"the metric bundle {REAL_METRIC_DIR} is not complete yet")
     reward = pytest.importorskip("rlla_4k_gpt.reward")
     space = releases.hub.state.get("space", METRIC)
-    bundle = publish.metric_files(REAL_METRIC_DIR)
+    bundle = metric_files(REAL_METRIC_DIR)
     assert set(space.commit_at("v2.0.0").files) == set(bundle) | {".gitattributes"}
     assert space.commit_at("main").files["toolrl_reward_core.py"].data == (REAL_METRIC_DIR / "toolrl_reward_core.py").read_bytes()
 
@@ -280,7 +283,7 @@ def test_dry_run_lists_everything_and_sends_nothing(build_dirs: dict[str, Path],
                  "add sft/test-00000-of-00001.parquet", "add build_reports/rl.json", "update README.md",
                  "tag v1.0.0", "create Space org/toolrl_gpt_oss_reward with space_sdk='static'", "4 commits"):
         assert line in out, line
-    for name in publish.metric_files(metric_dir):
+    for name in metric_files(metric_dir):
         assert f"add {name}  (from " in out
     assert "| `rl` | test | 80 | 80 | 0 |" in (tmp_path / "card.md").read_text()
 
@@ -344,11 +347,11 @@ def test_without_build_every_config_is_built_first(build_dirs: dict[str, Path], 
 
     built: list[tuple[Path, str]] = []
 
-    def fake_build(root: Path, strict: bool) -> list[publish.Build]:
+    def fake_build(root: Path, strict: bool) -> list[Build]:
         built.append((root, strict))
-        return [load_build(build_dirs[c]) for c in publish.CONFIGS]
+        return [load_build(build_dirs[c]) for c in CONFIGS]
 
-    monkeypatch.setattr(publish, "build_default_sources", fake_build)
+    monkeypatch.setattr(push_cli, "build_default_sources", fake_build)
     args = make_parser().parse_args(["push", "--dataset-repo", DATASET, "--metric-repo", METRIC, "--dry-run",
                                      "--metric-dir", str(metric_dir)])
     assert args.func(args) == 0
@@ -505,7 +508,7 @@ def test_metric_files_resolve_symlinks_and_skip_caches(tmp_path: Path) -> None:
     (bundle / "__pycache__" / "m.cpython-311.pyc").write_bytes(b"\0")
     (bundle / "m.py").write_text("from .core import x\n")
     (bundle / "core.py").symlink_to(target)
-    assert publish.metric_files(bundle) == {"core.py": target.resolve(), "m.py": (bundle / "m.py").resolve()}
+    assert metric_files(bundle) == {"core.py": target.resolve(), "m.py": (bundle / "m.py").resolve()}
     (bundle / "dangling.py").symlink_to(tmp_path / "missing.py")
     with pytest.raises(PublishError, match="dangling"):
-        publish.metric_files(bundle)
+        metric_files(bundle)

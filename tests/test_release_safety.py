@@ -31,7 +31,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rlla_4k_gpt.hub import publish
+from rlla_4k_gpt.hub.sections import sources_section
 from rlla_4k_gpt.reward import toolrl_reward_core as core
 from rlla_4k_gpt.build.write import build
 from rlla_4k_gpt.errors import redact
@@ -445,7 +445,7 @@ def test_sources_are_recorded_and_can_be_pinned(file_server: tuple[str, Path], s
     [source] = report.sources
     assert source["origin"] == url and source["size"] == sample_path.stat().st_size
     assert source["sha256"] == hashlib.sha256(sample_path.read_bytes()).hexdigest()
-    card = publish.sources_section({"rl": report.to_dict()})
+    card = sources_section({"rl": report.to_dict()})
     assert url in card and source["sha256"] in card
     served.write_bytes(served.read_bytes()[:-1] + b"\0")  # tampered upstream
     with pytest.raises(SourceError, match="differs from the expected"):
