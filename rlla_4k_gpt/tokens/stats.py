@@ -62,8 +62,8 @@ from .tokenizer import HARMONY_TOKENS, OFFLINE, count_prompt_tokens, load_tokeni
 from .figures import matplotlib_available, write_pattern_chart, write_prompt_histogram  # noqa: F401
 
 __all__ = [
-    "DEFAULT_PROMPT_LIMIT", "DEFAULT_RESPONSE_LIMIT", "STATS_FILE", "StatsResult", "card_section",
-    "SplitStats", "collect_stats", "special_token_report", "split_patterns", "split_stats",
+    "DEFAULT_PROMPT_LIMIT", "DEFAULT_RESPONSE_LIMIT", "STATS_FILE", "SplitStats", "StatsResult",
+    "card_section", "collect_stats", "special_token_report", "split_patterns", "split_stats",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
