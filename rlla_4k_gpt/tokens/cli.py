@@ -13,7 +13,7 @@ from .figures import matplotlib_available, write_prompt_histogram
 from .measures import DEFAULT_PROMPT_LIMIT, DEFAULT_RESPONSE_LIMIT
 from .report import format_report
 from .splits import load_splits
-from .stats import collect_stats
+from .stats import StatsResult, collect_stats
 from .tokenizer import GPT_OSS_HUB_ID, OFFLINE, load_tokenizer
 
 __all__ = ["configure_parser", "run_stats", "run_tokenizer"]
@@ -22,7 +22,15 @@ logger = logging.getLogger(__name__)
 
 
 def configure_parser(subparsers: Any) -> None:
-    """Add the ``stats`` and ``tokenizer`` subcommands (each sets ``func`` to its runner)."""
+    """Add the ``stats`` and ``tokenizer`` subcommands (each sets ``func`` to its runner).
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> configure_parser(parser.add_subparsers(dest="command"))
+        >>> args = parser.parse_args(["stats", "build/rl", "--tokenizer", "offline"])
+        >>> args.func is run_stats, args.prompt_limit, args.response_limit
+        (True, 2048, 1024)
+    """
     stats = subparsers.add_parser(
         "stats",
         help="token budget report of a build (lengths, limits, patterns, special tokens)",
@@ -51,7 +59,14 @@ def configure_parser(subparsers: Any) -> None:
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    """Run ``stats``: 0 on success, 1 if the special-token check fails, 2 on unusable input."""
+    """Run ``stats``: 0 on success, 1 if the special-token check fails, 2 on unusable input.
+
+    Example (a folder without parquet files is refused before any tokenizer loads):
+        >>> import tempfile
+        >>> run_stats(argparse.Namespace(source=tempfile.mkdtemp(), tokenizer="offline", plot=None, json=None,
+        ...                              prompt_limit=2048, response_limit=1024))
+        2
+    """
     if args.plot and not matplotlib_available():
         logger.error("--plot needs matplotlib: pip install matplotlib")
         return 2
@@ -65,6 +80,15 @@ def run_stats(args: argparse.Namespace) -> int:
         logger.error("%s", err)
         return 2
     print(format_report(result.report))
+    _write_files(result, args)
+    if not result.report["special_tokens_ok"]:
+        logger.error("special-token check failed: the tokenizer does not match gpt-oss")
+        return 1
+    return 0
+
+
+def _write_files(result: StatsResult, args: argparse.Namespace) -> None:
+    """The ``--json`` report and the ``--plot`` histogram, where asked for."""
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -72,14 +96,15 @@ def run_stats(args: argparse.Namespace) -> int:
     if args.plot:
         write_prompt_histogram(result.prompt_tokens, args.prompt_limit, args.plot)
         logger.info("wrote %s", args.plot)
-    if not result.report["special_tokens_ok"]:
-        logger.error("special-token check failed: the tokenizer does not match gpt-oss")
-        return 1
-    return 0
 
 
 def run_tokenizer(args: argparse.Namespace) -> int:
-    """Run ``tokenizer``: write the offline gpt-oss tokenizer to ``args.out``."""
+    """Run ``tokenizer``: write the offline gpt-oss tokenizer to ``args.out``.
+
+    Example (writes 28 MB):
+        >>> run_tokenizer(argparse.Namespace(out=Path("gpt-oss-tokenizer"), vocab=None))  # doctest: +SKIP
+        0
+    """
     from .tokenizer import save_gpt_oss_tokenizer
     from ..vocab import VocabError
 

@@ -14,8 +14,8 @@ from typing import Any
 from .splits import SplitRows
 
 __all__ = [
-    "DEFAULT_PROMPT_LIMIT", "DEFAULT_RESPONSE_LIMIT", "HISTOGRAM_BIN_WIDTH", "PATTERNS", "XML_DEFINITION",
-    "column_agreement", "histogram_bins", "length_summary", "message_headers", "over_limit",
+    "DEFAULT_PROMPT_LIMIT", "DEFAULT_RESPONSE_LIMIT", "HISTOGRAM_BIN_WIDTH", "PATTERNS", "SUMMARY_KEYS",
+    "XML_DEFINITION", "column_agreement", "histogram_bins", "length_summary", "message_headers", "over_limit",
     "pattern_summary", "row_patterns", "token_efficiency",
 ]  # fmt: skip
 
@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_PROMPT_LIMIT = 2048
 DEFAULT_RESPONSE_LIMIT = 1024
 HISTOGRAM_BIN_WIDTH = 128
+SUMMARY_KEYS = ("mean", "min", "p50", "p95", "p99", "max")  # what length_summary gives
 PATTERNS = ("analysis", "calls", "finals", "several_calls", "multi_turn", "tool_results")
 XML_DEFINITION = (
     "xml = tokens(instruction) + tokens(input) + tokens(output) of ToolRL's original row "
@@ -45,7 +46,7 @@ def length_summary(values: Sequence[int]) -> dict[str, float | None]:
     import numpy as np
 
     if not values:
-        return {key: None for key in ("mean", "min", "p50", "p95", "p99", "max")}
+        return dict.fromkeys(SUMMARY_KEYS)
     arr = np.asarray(values, dtype=np.int64)
     p50, p95, p99 = (round(float(x), 2) for x in np.percentile(arr, [50, 95, 99]))
     return {

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .measures import SUMMARY_KEYS
+
 __all__ = ["format_number", "format_report"]
 
 
@@ -38,38 +40,39 @@ def format_number(value: float | None) -> str:
     return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
 
 
+_LENGTHS = {"prompt": "prompt", "ground_truth": "ground truth", "total": "total"}  # block key prefix -> label
+
+
 def _split_lines(name: str, block: dict[str, Any], limits: dict[str, int]) -> list[str]:
-    rows = block["rows"]
-    over = block["over_limit"]
-    lines = ["", f"Split {name}: {rows:,} rows"]
-    length_rows = []
-    for label, key, limit_key, over_key in (
-        ("prompt", "prompt_tokens", "prompt", "prompt"),
-        ("ground truth", "ground_truth_tokens", "response", "ground_truth"),
-        ("total", "total_tokens", None, "total"),
-    ):
-        stats = block[key]
-        limit = limits[limit_key] if limit_key else limits["prompt"] + limits["response"]
-        length_rows.append(
-            [label] + [format_number(stats[k]) for k in ("mean", "min", "p50", "p95", "p99", "max")]
-            + [f"{over[over_key]:,} (>{limit:,})"]
-        )
-    lines += _table(["tokens", "mean", "min", "p50", "p95", "p99", "max", "over limit"], length_rows)
+    """One split: lengths against the limits, the column check, patterns and token efficiency."""
+    lines = ["", f"Split {name}: {block['rows']:,} rows"] + _length_lines(block, limits)
     if "prompt_tokens_column" in block:
         agree = block["prompt_tokens_column"]
         lines.append(
             f"  prompt_tokens column (openai-harmony) differs on {agree['rows_differing']:,} "
             f"of {agree['rows_checked']:,} rows"
         )
-    patterns = block["patterns"]
-    lines += ["", "  patterns"] + _table(
-        ["pattern", "rows", "%"],
-        [[name.replace("_", " "), f"{p['count']:,}", f"{p['percent']:.1f}"] for name, p in patterns.items()],
-        indent="    ",
-    )
+    lines += ["", "  patterns"] + _pattern_lines(block["patterns"])
     if "token_efficiency" in block:
         lines += ["", "  token efficiency vs ToolRL XML"] + _efficiency_lines(block["token_efficiency"])
     return lines
+
+
+def _length_lines(block: dict[str, Any], limits: dict[str, int]) -> list[str]:
+    """Summary of prompt, ground-truth and total tokens, each with its rows over the limit."""
+    limit = {"prompt": limits["prompt"], "ground_truth": limits["response"],
+             "total": limits["prompt"] + limits["response"]}  # fmt: skip
+    rows = [
+        [label, *(format_number(block[f"{part}_tokens"][k]) for k in SUMMARY_KEYS),
+         f"{block['over_limit'][part]:,} (>{limit[part]:,})"]
+        for part, label in _LENGTHS.items()
+    ]  # fmt: skip
+    return _table(["tokens", *SUMMARY_KEYS, "over limit"], rows)
+
+
+def _pattern_lines(patterns: dict[str, dict[str, float]]) -> list[str]:
+    rows = [[name.replace("_", " "), f"{p['count']:,}", f"{p['percent']:.1f}"] for name, p in patterns.items()]
+    return _table(["pattern", "rows", "%"], rows, indent="    ")
 
 
 def _efficiency_lines(eff: dict[str, Any]) -> list[str]:
@@ -87,7 +90,17 @@ def _efficiency_lines(eff: dict[str, Any]) -> list[str]:
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """The terminal table for a :func:`collect_stats` report."""
+    """The terminal table for a :func:`.stats.collect_stats` report.
+
+    Example:
+        >>> print(format_report({"source": "build/rl", "tokenizer": "offline", "vocab_size": 200_019,
+        ...                      "special_tokens_check": [], "splits": {}, "limits": {}}))
+        Source:    build/rl
+        Tokenizer: offline  (200,019 tokens)
+        <BLANKLINE>
+        Special tokens (must be one token with the gpt-oss id)
+          token  expected  id  encodes to  ok
+    """
     lines = [
         f"Source:    {report['source']}",
         f"Tokenizer: {report['tokenizer']}  ({report['vocab_size']:,} tokens)",

@@ -53,13 +53,28 @@ def split_name(path: Path) -> str:
 
 
 def load_build_splits(source: str | Path) -> dict[str, Any]:
-    """``{split: pyarrow.Table}`` from a build folder (``data/*.parquet``) or one parquet file."""
+    """``{split: pyarrow.Table}`` from a build folder (``data/*.parquet``) or one parquet file.
+
+    Example:
+        >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> pq.write_table(pa.table({"n": [1, 2]}), folder / "test.parquet")
+        >>> {name: table.num_rows for name, table in load_build_splits(folder / "test.parquet").items()}
+        {'test': 2}
+    """
     # Not datasets.load_dataset: same splits for a build folder, but a lone file becomes "train", a folder without a
     # report gets keyword-guessed splits ("eval.parquet" -> "test"), and every run copies the data into the HF cache.
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    root = Path(source)
+    shards: dict[str, list[Any]] = {}
+    for path in _parquet_files(Path(source)):
+        shards.setdefault(split_name(path), []).append(pq.read_table(path))
+    return {name: pa.concat_tables(tables) for name, tables in shards.items()}
+
+
+def _parquet_files(root: Path) -> list[Path]:
+    """The files its report pins (checked), the file itself, or the folder's parquet files."""
     if (root / REPORT_FILE).is_file():  # a build folder: exactly the files its report pins
         files = list(check_build_folder(root, read_report(root)).values())
     elif root.is_file():
@@ -68,14 +83,16 @@ def load_build_splits(source: str | Path) -> dict[str, Any]:
         files = sorted((root / "data").glob("*.parquet")) or sorted(root.rglob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"{root}: no parquet files (expected {root}/data/*.parquet)")
-    shards: dict[str, list[Any]] = {}
-    for path in files:
-        shards.setdefault(split_name(path), []).append(pq.read_table(path))
-    return {name: pa.concat_tables(tables) for name, tables in shards.items()}
+    return files
 
 
 def load_hub_splits(repo_id: str) -> dict[str, Any]:
-    """``{split: pyarrow.Table}`` of a Hub dataset, through ``datasets.load_dataset``."""
+    """``{split: pyarrow.Table}`` of a Hub dataset, through ``datasets.load_dataset``.
+
+    Example (needs the Hub):
+        >>> sorted(load_hub_splits("org/rlla_4k_gpt"))  # doctest: +SKIP
+        ['test', 'train']
+    """
     import datasets
 
     dataset_dict = datasets.load_dataset(repo_id)
@@ -83,7 +100,16 @@ def load_hub_splits(repo_id: str) -> dict[str, Any]:
 
 
 def load_splits(source: str | Path) -> dict[str, Any]:
-    """Local build folder / parquet file if ``source`` exists on disk, otherwise a Hub dataset id."""
+    """Local build folder / parquet file if ``source`` exists on disk, otherwise a Hub dataset id.
+
+    Example:
+        >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> (folder / "data").mkdir()
+        >>> pq.write_table(pa.table({"n": [1, 2, 3]}), folder / "data" / "train-00000-of-00001.parquet")
+        >>> {name: table.num_rows for name, table in load_splits(folder).items()}
+        {'train': 3}
+    """
     if Path(source).exists():
         return load_build_splits(source)
     logger.info("%s is not a local path; loading it from the Hub", source)
@@ -107,7 +133,18 @@ def _roles_from_prompt_text(prompt_text: str) -> list[str]:
 
 
 def rows_from_table(table: Any) -> SplitRows:
-    """Pull prompt text, ground truth, prompt roles and ToolRL's XML strings out of a table."""
+    """Pull prompt text, ground truth, prompt roles and ToolRL's XML strings out of a table.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> rows = rows_from_table(pa.table({
+        ...     "prompt_text": ["<|start|>user<|message|>hi<|end|><|start|>assistant"],
+        ...     "reward_model": [{"ground_truth": "<|channel|>final<|message|>hey<|return|>"}],
+        ...     "extra_info": [{"instruction": "Be brief.", "input": "hi", "output": "hey"}],
+        ... }))
+        >>> rows.roles, rows.xml[0].output, rows.stored_prompt_tokens
+        ([['user']], 'hey', None)
+    """
     names = set(table.column_names)
     missing = {"prompt_text", "reward_model"} - names
     if missing:

@@ -62,8 +62,8 @@ from .tokenizer import HARMONY_TOKENS, OFFLINE, count_prompt_tokens, load_tokeni
 from .figures import matplotlib_available, write_pattern_chart, write_prompt_histogram  # noqa: F401
 
 __all__ = [
-    "DEFAULT_PROMPT_LIMIT", "DEFAULT_RESPONSE_LIMIT", "STATS_FILE", "StatsResult", "card_section",
-    "SplitStats", "collect_stats", "special_token_report", "split_patterns", "split_stats",
+    "DEFAULT_PROMPT_LIMIT", "DEFAULT_RESPONSE_LIMIT", "STATS_FILE", "SplitStats", "StatsResult",
+    "card_section", "collect_stats", "special_token_report", "split_patterns", "split_stats",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,15 @@ def _efficiency_block(rows: SplitRows, tokenizer: Any, lengths: dict[str, list[i
 
 
 def split_stats(rows: SplitRows, tokenizer: Any, prompt_limit: int, response_limit: int) -> SplitStats:
-    """Report block and per-row lengths (``prompt``/``ground_truth``/``total``) of one split."""
+    """Report block and per-row lengths (``prompt``/``ground_truth``/``total``) of one split.
+
+    Example:
+        >>> rows = SplitRows(["<|start|>user<|message|>hi<|end|><|start|>assistant"],
+        ...                  ["<|channel|>final<|message|>hey<|return|>"], [["user"]])
+        >>> block, lengths = split_stats(rows, load_tokenizer("offline"), prompt_limit=6, response_limit=8)
+        >>> lengths, block["over_limit"]
+        ({'prompt': [7], 'ground_truth': [5], 'total': [12]}, {'prompt': 1, 'ground_truth': 0, 'total': 0, 'any': 1})
+    """
     lengths = _token_lengths(rows, tokenizer)
     block: dict[str, Any] = {
         "rows": len(rows.prompt_text),
@@ -215,7 +223,18 @@ def collect_stats(
 ) -> StatsResult:
     """Everything ``stats`` reports, for a build folder, parquet file or Hub dataset id.
 
-    ``splits`` (``{name: pyarrow.Table}``, as from :func:`load_splits`) skips loading ``source``.
+    ``splits`` (``{name: pyarrow.Table}``, as from :func:`.splits.load_splits`) skips loading ``source``.
+
+    Example:
+        >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "test.parquet"
+        >>> pq.write_table(pa.table({
+        ...     "prompt_text": ["<|start|>user<|message|>hi<|end|><|start|>assistant"],
+        ...     "reward_model": [{"ground_truth": "<|channel|>final<|message|>hey<|return|>"}],
+        ... }), path)
+        >>> result = collect_stats(path, load_tokenizer("offline"))
+        >>> result.report["splits"]["test"]["rows"], result.total_tokens
+        (1, {'test': [12]})
     """
     splits = load_splits(source) if splits is None else splits
     report: dict[str, Any] = {
@@ -246,7 +265,16 @@ def collect_stats(
 
 
 def split_patterns(parquet: str | Path) -> dict[str, dict[str, float]]:
-    """:func:`.measures.pattern_summary` of one parquet split file (no tokenizer needed)."""
+    """:func:`.measures.pattern_summary` of one parquet split file (no tokenizer needed).
+
+    Example:
+        >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "test.parquet"
+        >>> pq.write_table(pa.table({"prompt_text": ["<|start|>user<|message|>hi<|end|><|start|>assistant"],
+        ...                          "reward_model": [{"ground_truth": "<|channel|>final<|message|>hey"}]}), path)
+        >>> split_patterns(path)["finals"]
+        {'count': 1, 'percent': 100.0}
+    """
     import pyarrow.parquet as pq
 
     return pattern_summary(rows_from_table(pq.read_table(parquet)))
