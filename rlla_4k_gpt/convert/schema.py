@@ -40,6 +40,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.validators import extend
+
 from .toolrl import ToolCall, ToolParam, ToolSpec
 
 _SIMPLE = {
@@ -56,6 +59,10 @@ _OPTIONAL_SUFFIX = re.compile(r",\s*optional\s*$", re.I)
 _INT_TEXT = re.compile(r"-?(0|[1-9][0-9]*)")
 _NUMBER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _BOOL_TEXT = {"true": True, "false": False}
+
+ArgumentValidator = extend(Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)))
+"""JSON Schema 2020-12, except that an integer is a Python ``int``: ``5.0`` is a number (fitting makes it ``5``)."""
 
 
 @dataclass(frozen=True)
@@ -191,15 +198,13 @@ def json_type(value: Any) -> str:
 
 
 def matches(value: Any, schema: dict[str, Any]) -> bool:
-    """Whether ``value`` validates against the subset of JSON Schema this module produces."""
-    types = _types(schema)
-    actual = json_type(value)
-    if types and actual not in types and not (actual == "integer" and "number" in types):
-        return False
-    items = schema.get("items")
-    if actual == "array" and items:
-        return all(matches(v, items) for v in value)
-    return True
+    """Whether ``value`` validates against ``schema`` (:data:`ArgumentValidator`).
+
+    Example:
+        >>> matches([1, 2], {"type": "array", "items": {"type": "integer"}}), matches(5.0, {"type": "integer"})
+        (True, False)
+    """
+    return ArgumentValidator(schema).is_valid(value)
 
 
 # ----------------------------------------------------------------------------- coercion

@@ -84,6 +84,8 @@ def check_options(args: argparse.Namespace) -> None:
         check_tag(args.tag)
     if args.tag and args.create_pr:
         raise PublishError("--tag with --create-pr is refused: tag after the pull requests are merged")
+    if args.create_pr and args.revision != "main":  # upload_folder opens a Space pull request against main only
+        raise PublishError(f"--create-pr with --revision {args.revision} is refused: pull requests are opened against main")
     if args.revision.startswith("refs/") or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_./-]*", args.revision):
         raise PublishError(f"--revision must be a branch name, not {args.revision!r}")
     if not Path(args.card).is_file():

@@ -10,9 +10,9 @@ Example:
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from . import load as hub
 from .checks import PublishError, hub_step
@@ -70,9 +70,15 @@ class UploadSpace:
         lines += [f"  add {name}  (from {path})" for name, path in self.files]
         return lines + ["  delete any other Space files except .gitattributes  (no longer in the bundle)"]
 
-    def run(self, ctx: Context) -> None:
-        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+    def stage(self, folder: Path) -> Path:
+        """Write the bundle as uploaded into ``folder`` (links become files, the ids are replaced)."""
+        for name, path in self.files:
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self.content(name, path))
+        return folder
 
+    def run(self, ctx: Context) -> None:
         what = f"uploading the metric to Space {self.repo_id}"
         revision, create_pr = ctx.target(self.repo_id)
         with hub_step(what):
@@ -80,12 +86,10 @@ class UploadSpace:
             if not create_pr and not revision.startswith("refs/pr/") and revision != "main":
                 ctx.api.create_branch(self.repo_id, repo_type="space", branch=revision, exist_ok=True)
             head = ctx.api.space_info(self.repo_id, revision=revision).sha
-            remote = ctx.api.list_repo_files(self.repo_id, repo_type="space", revision=head)
-        names = {name for name, _ in self.files}
-        operations: list[Any] = [CommitOperationAdd(name, self.content(name, path)) for name, path in self.files]
-        operations += [CommitOperationDelete(p) for p in remote if p not in names and p != ".gitattributes"]
-        with hub_step(what):
-            info = ctx.api.create_commit(self.repo_id, operations, commit_message=self.message, repo_type="space",
-                                         revision=revision, create_pr=create_pr, parent_commit=head)
+        with tempfile.TemporaryDirectory(prefix="rlla-space-") as staged, hub_step(what):
+            info = ctx.api.upload_folder(  # delete_patterns="*": every other Space file (upload_folder keeps .gitattributes)
+                repo_id=self.repo_id, folder_path=self.stage(Path(staged)), repo_type="space", revision=revision,
+                create_pr=create_pr, parent_commit=head, commit_message=self.message, delete_patterns="*",
+            )  # fmt: skip
         ctx.committed(self.repo_id, info)
         logger.info("uploaded %d metric files to %s", len(self.files), self.repo_id)

@@ -81,7 +81,8 @@ class Problem:
 def arguments_problem(arguments: Any, parameters: Mapping[str, Any]) -> str | None:
     """Why ``arguments`` do not validate against a tool's ``parameters`` schema, or ``None``.
 
-    Uses :func:`rlla_4k_gpt.convert.schema.matches` per property plus the ``required`` list.
+    Validated with jsonschema (:data:`rlla_4k_gpt.convert.schema.ArgumentValidator`, as in the build);
+    a missing required argument is named first, then the first argument (in call order) that fails.
 
     Example:
         >>> params = {"type": "object", "properties": {"page": {"type": "integer"}}, "required": ["page"]}
@@ -92,18 +93,24 @@ def arguments_problem(arguments: Any, parameters: Mapping[str, Any]) -> str | No
         >>> arguments_problem({}, params)
         "required argument 'page' is missing"
     """
-    from ..convert.schema import matches
+    from jsonschema.exceptions import UnknownType
+
+    from ..convert.schema import ArgumentValidator
 
     if not isinstance(arguments, dict):
         return "arguments are not a JSON object"
-    properties = parameters.get("properties") or {}
-    for key in parameters.get("required") or []:
-        if key not in arguments:
-            return f"required argument {key!r} is missing"
-    for key, value in arguments.items():
-        if key in properties and not matches(value, properties[key]):
-            return f"argument {key!r} does not match its schema {properties[key]}"
-    return None
+    try:
+        errors = list(ArgumentValidator(parameters).iter_errors(arguments))
+    except UnknownType as err:
+        return f"the parameters schema names an unknown type {err.type!r}"
+    missing = [k for e in errors if e.validator == "required" and not e.path for k in e.validator_value if k not in arguments]
+    if missing:
+        return f"required argument {missing[0]!r} is missing"
+    failing = {e.path[0] for e in errors if e.path}
+    key = next((k for k in arguments if k in failing), None)
+    if key is not None:
+        return f"argument {key!r} does not match its schema {(parameters.get('properties') or {}).get(key)}"
+    return f"arguments do not validate: {errors[0].message}" if errors else None
 
 
 def row_problem(row: Mapping[str, Any], split: str) -> str | None:
