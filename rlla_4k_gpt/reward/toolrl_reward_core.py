@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import heapq
 import importlib.util
 import json
 import logging
@@ -49,7 +48,6 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
-from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple, Union
 
@@ -331,7 +329,7 @@ def resolve_variant(
     if isinstance(variant, str):
         base = variant_from_name(variant)
     elif variant is None:
-        base = environment_variant() if environ is None else _env_variant(_env_switches(environ))
+        base = environment_variant() if environ is None else _env_variant(environ)
     else:
         base = variant
     if not flags:
@@ -343,17 +341,12 @@ def resolve_variant(
     return replace(base, **overrides) if overrides else base
 
 
-def _env_switches(environ: Mapping[str, str]) -> tuple[bool, ...]:
-    """ToolRL's switches in ``environ`` (``"1"`` is on), in :data:`ENV_VARS` order."""
-    return tuple(environ.get(name) == "1" for name in ENV_VARS.values())
+def _env_variant(environ: Mapping[str, str]) -> Variant:
+    """ToolRL's switches in ``environ`` (only ``"1"`` switches one on)."""
+    return Variant(**{field: environ.get(name) == "1" for field, name in ENV_VARS.items()})
 
 
-@lru_cache(maxsize=256)
-def _env_variant(switches: tuple[bool, ...]) -> Variant:
-    return Variant(**dict(zip(ENV_VARS, switches)))
-
-
-_ENVIRONMENT: list[Variant] = []  # the process's variant from os.environ, once read
+_environment: Variant | None = None  # the process's variant from os.environ, once read
 
 
 def environment_variant(reload: bool = False) -> Variant:
@@ -372,9 +365,10 @@ def environment_variant(reload: bool = False) -> Variant:
         >>> environment_variant(reload=True).with_length
         False
     """
-    if reload or not _ENVIRONMENT:
-        _ENVIRONMENT[:] = [_env_variant(_env_switches(os.environ))]
-    return _ENVIRONMENT[0]
+    global _environment
+    if reload or _environment is None:
+        _environment = _env_variant(os.environ)
+    return _environment
 
 
 def reload_environment() -> Variant:
@@ -410,7 +404,7 @@ def _step_number(step: Any) -> float:
     return step
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)  # 1.05x scores/s on bench_reward, 1.09x fewer instructions (2026-12-02)
 def bounds(variant: Variant, step: float = 1) -> Bounds:
     """The ranges ToolRL uses for ``variant`` at ``step`` (same float operations, same order).
 
@@ -459,7 +453,6 @@ class _Header(NamedTuple):
 
 _UNREADABLE = _Header(OTHER, "", "", "", False)
 _FUNCTIONS = "functions."
-
 # The two canonical call headers: the recipient in the role or in the channel part.
 _CALL_HEADER = re.compile(
     r"assistant(?: to=functions\.(?P<rname>[\w.-]+)<\|channel\|>(?P<rchan>\w+)"
@@ -468,19 +461,17 @@ _CALL_HEADER = re.compile(
 )
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192)  # 1.16x scores/s on bench_reward (2026-12-02)
 def _parse_header(header: str) -> _Header:
-    """The :class:`_Header` of the text between ``<|start|>`` and ``<|message|>``."""
+    """The :class:`_Header` of the text between ``<|start|>`` and ``<|message|>``:
+    ``ROLE [to=RECIPIENT]<|channel|>CHANNEL [to=RECIPIENT] [json][<|constrain|>TYPE]``."""
     if len(header) > _MAX_HEADER:
         return _UNREADABLE
+    # The shortcut for call headers: 1.15x fewer instructions on bench_reward's 1 MB "distinct
+    # names", where every header misses the cache (valgrind, 2026-12-02).
     call = _CALL_HEADER.fullmatch(header)
-    if call:  # the shortcut matters for floods of distinct names, which miss the cache
+    if call:
         return _Header(CALL, call["rname"] or call["cname"], "assistant", call["rchan"] or call["cchan"], True)
-    return _read_header(header)
-
-
-def _read_header(header: str) -> _Header:
-    """Any header: ``ROLE [to=RECIPIENT]<|channel|>CHANNEL [to=RECIPIENT] [json][<|constrain|>TYPE]``."""
     role_part, has_channel, channel_part = header.partition(CHANNEL)
     channel_part, has_constrain, content_type = channel_part.partition(CONSTRAIN)
     role_part, _, role_recipient = role_part.partition("to=")
@@ -557,12 +548,6 @@ _SYNTAX_TOKENS = frozenset((START, END, MESSAGE, CHANNEL, CONSTRAIN, CALL_TOKEN,
 _ANY_SPECIAL = re.compile(r"<\|[A-Za-z0-9_]{1,64}\|>")
 
 
-def _trailing_run_start(text: str) -> int:
-    """Where the run of special tokens and whitespace at the end of ``text`` begins."""
-    found = _REVERSED_RUN.match(text[::-1])
-    return len(text) if found is None else len(text) - found.end()
-
-
 def _drop_filler(token: re.Match[str]) -> str:
     return token.group() if token.group() in _SYNTAX_TOKENS else ""
 
@@ -585,9 +570,10 @@ def trim_trailing_specials(text: str) -> str:
         >>> trim_trailing_specials('{"a": 1}<|endoftext|><|endoftext|>')
         '{"a": 1}'
     """
-    start = _trailing_run_start(text)
-    if start == len(text):
+    run = _REVERSED_RUN.match(text[::-1])
+    if run is None:
         return text
+    start = len(text) - run.end()
     stop = _STOP_TOKEN.search(text, start)
     if stop is not None:
         return text[: stop.end()]
@@ -618,20 +604,17 @@ def _parse_stripped(text: str) -> ParsedCompletion:
         text = text[_stripped_start(text) :]
     # split() with the header's six groups: [before, then per header its six groups and its content]
     parts = _STRIPPED_HEADER.split(text)
-    messages = [_stripped_message(*parts[i : i + 7]) for i in range(1, len(parts), 7)]
+    messages: list[Message] = []
+    for i in range(1, len(parts), 7):
+        rname, rchan, _, chan, cname, cjson, content = parts[i : i + 7]
+        if rname:
+            messages.append(Message(CALL, content, rname, "", rchan))
+        elif cname:  # "...NAMEjson{" may be NAME + a skipped <|constrain|>json
+            glued = not cjson and len(cname) > 4 and cname.endswith("json")
+            messages.append(Message(CALL, content, cname, cname[:-4] if glued else "", chan))
+        else:
+            messages.append(Message(OTHER if chan == "commentary" else chan, content, "", "", chan))
     return ParsedCompletion(messages, bool(parts[0].strip()), True)
-
-
-def _stripped_message(
-    rname: str | None, rchan: str | None, rjson: str | None, chan: str, cname: str | None, cjson: str | None, content: str
-) -> Message:
-    """The message after one stripped header (the groups of :data:`_STRIPPED_HEADER`)."""
-    if rname:
-        return Message(CALL, content, rname, "", rchan or "")
-    if cname:  # "...NAMEjson{" may be NAME + a skipped <|constrain|>json
-        glued = not cjson and len(cname) > 4 and cname.endswith("json")
-        return Message(CALL, content, cname, cname[:-4] if glued else "", chan)
-    return Message(OTHER if chan == "commentary" else chan, content, "", "", chan)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -653,7 +636,7 @@ def _vocab_candidates() -> Iterable[Path]:
         yield Path(spec.origin).parent / "data" / "o200k_base.tiktoken.gz"
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=1)  # the vocabulary loads once: 0.5 s a load, 0.2 ms to decode 500 ids (2026-12-02)
 def _o200k_table() -> tuple[bytes, ...] | None:
     """Token bytes by id from a local ``o200k_base.tiktoken`` (``None`` if there is none)."""
     for path in _vocab_candidates():
@@ -755,8 +738,7 @@ def parse_completion(completion: Completion, decoder: TokenDecoder | None = None
     """
     if not isinstance(completion, str):
         completion = _completion_text(completion, decoder)
-    if completion.endswith(">") or completion[-1:].isspace():
-        completion = trim_trailing_specials(completion)
+    completion = trim_trailing_specials(completion)
     if MESSAGE in completion:
         return _parse_special(completion)
     return _parse_stripped(completion)
@@ -781,8 +763,6 @@ def _completion_text(completion: Any, decoder: TokenDecoder | None) -> str:
 def _token_ids(completion: Any) -> list[int] | None:
     """``completion`` as a list of ints if every item is integer-like (ints, ``numpy.int64``,
     a 1-D integer array), else ``None``."""
-    if isinstance(completion, list) and all(type(t) is int for t in completion):
-        return completion
     try:
         return [operator.index(t) for t in completion]
     except TypeError:
@@ -809,17 +789,9 @@ def parse_ground_truth(ground_truth: str) -> GroundTruth:
         ...
         rlla_4k_gpt.reward.toolrl_reward_core.GroundTruthError: not harmony text with special tokens (no <|message|>): 'final answer: 42'
     """
-    _check_truth_type(ground_truth)
-    return _parse_ground_truth(ground_truth)
+    return _truth(ground_truth).parsed
 
 
-def _check_truth_type(ground_truth: Any) -> None:
-    if type(ground_truth) is not str:
-        hint = " (pass reward_model['ground_truth'], not the whole reward_model)" if isinstance(ground_truth, Mapping) else ""
-        raise GroundTruthError(f"ground truth must be a string, not {type(ground_truth).__name__}{hint}")
-
-
-@lru_cache(maxsize=65536)
 def _parse_ground_truth(ground_truth: str) -> GroundTruth:
     if MESSAGE not in ground_truth:
         raise GroundTruthError(f"not harmony text with special tokens (no {MESSAGE}): {ground_truth[:80]!r}")
@@ -852,11 +824,12 @@ class _Truth(NamedTuple):
 def _truth(ground_truth: str) -> _Truth:
     """The cached :class:`_Truth` of a ground truth (a non-string raises :class:`GroundTruthError`)."""
     if type(ground_truth) is not str:
-        _check_truth_type(ground_truth)
+        hint = " (pass reward_model['ground_truth'], not the whole reward_model)" if isinstance(ground_truth, Mapping) else ""
+        raise GroundTruthError(f"ground truth must be a string, not {type(ground_truth).__name__}{hint}")
     return _truth_of(ground_truth)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=65536)  # GRPO groups share a ground truth: 2.0x scores/s on bench_reward (2026-12-02)
 def _truth_of(ground_truth: str) -> _Truth:
     truth = _parse_ground_truth(ground_truth)
     size = 1.0
@@ -876,13 +849,12 @@ _JSON = json.JSONDecoder(parse_int=_json_int)
 
 def _json_object(text: str) -> dict[str, Any] | None:
     """``json.loads`` of a call's arguments if that is a JSON object, else ``None`` (never raises)."""
-    if not text.lstrip(" \t\n\r").startswith("{"):  # the whitespace json.loads skips
-        return None
+    text = text.strip(" \t\n\r")  # the whitespace json.loads skips around the value
     try:
-        value = _JSON.decode(text)
+        value, end = _JSON.raw_decode(text)
     except (ValueError, RecursionError, MemoryError):
         return None
-    return value if type(value) is dict else None
+    return value if end == len(text) and type(value) is dict else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -964,9 +936,6 @@ def typed_equal(a: Any, b: Any) -> bool:
         >>> typed_equal("1", 1), typed_equal(5.0, 5), typed_equal(True, 1), typed_equal("New York", "new-york")
         (True, True, False, True)
     """
-    kind = type(a)
-    if kind is type(b) and (kind is int or kind is float):  # the common case, as the number rule below
-        return a == b
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     x, y = _as_number(a), _as_number(b)
@@ -981,7 +950,8 @@ def typed_equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-class _Predicted(NamedTuple):
+@dataclass(slots=True)
+class _Predicted:
     """A completion's calls (ToolRL's P) as aligned lists, and per GT name the calls that may match."""
 
     names: list[str]
@@ -1004,24 +974,19 @@ def _predicted_calls(parsed: ParsedCompletion, truth: GroundTruth) -> _Predicted
         if message.kind != CALL:
             continue
         text = message.content
-        if text not in decoded:
+        if text not in decoded:  # 1.26x fewer instructions on 1 MB "stripped: repeated calls" (2026-12-02)
             decoded[text] = _json_object(text)
         if decoded[text] is None:
             return None
-        name = _call_name(message, candidates)
+        name = message.name
+        if message.alt_name and name not in candidates and message.alt_name in candidates:
+            name = message.alt_name  # "...NAMEjson{": the reading that is a GT name
         if name in candidates:
             candidates[name].append(len(names))
         names.append(name)
         arguments.append(decoded[text])
         texts.append(text)
     return _Predicted(names, arguments, texts, candidates) if names else None
-
-
-def _call_name(message: Message, gt_names: Mapping[str, Any]) -> str:
-    """The call's name; the other reading of a stripped header if only that one is a GT name."""
-    if message.alt_name and message.name not in gt_names and message.alt_name in gt_names:
-        return message.alt_name
-    return message.name
 
 
 def _calls_equal(truth: _Truth, predicted: _Predicted, typed: bool) -> bool:
@@ -1059,28 +1024,16 @@ def _pair_weight(gt_call: ToolCall, pd_args: dict[str, Any], variant: Variant) -
     return keys + matches
 
 
-class _Choice(NamedTuple):
-    """A GT call's pick in the greedy pass: what pairing adds, and the prediction's index."""
-
-    gain: float
-    index: int
-
-
 def _greedy_match(truth: GroundTruth, predicted: _Predicted, variant: Variant) -> list[float]:
     """ToolRL's greedy pass: per GT call in order, the first unused same-name prediction with
     the highest total; a total of 0 claims nothing."""
     used: set[int] = set()
-    gains: list[float] = []
-    for gt_call in truth.calls:
-        choice = _greedy_choice(gt_call, predicted, used, variant)
-        if choice is not None:
-            used.add(choice.index)
-            gains.append(choice.gain)
-    return gains
+    return [_claim(gt_call, predicted, used, variant) for gt_call in truth.calls]
 
 
-def _greedy_choice(gt_call: ToolCall, predicted: _Predicted, used: set[int], variant: Variant) -> _Choice | None:
-    """The first unused prediction with the highest positive total (``None`` if there is none).
+def _claim(gt_call: ToolCall, predicted: _Predicted, used: set[int], variant: Variant) -> float:
+    """Add to ``used`` the first unused prediction with the highest positive total for
+    ``gt_call``, and return that total (0.0, claiming nothing, if no total is positive).
 
     Totals are memoised per arguments text (repeated calls are weighed once), and the scan stops
     at the first unbeatable total, so megabytes of repeated calls stay cheap.
@@ -1092,13 +1045,15 @@ def _greedy_choice(gt_call: ToolCall, predicted: _Predicted, used: set[int], var
         if i in used:
             continue
         text = predicted.texts[i]
-        if text not in totals:
+        if text not in totals:  # 1.21x fewer instructions on 1 MB "stripped: repeated calls" (2026-12-02)
             totals[text] = _pair_weight(gt_call, predicted.arguments[i], variant)
         if totals[text] > best:
             best, best_index = totals[text], i
-            if best >= top:
+            if best >= top:  # 1.25x fewer instructions on 1 MB "stripped: distinct calls" (2026-12-02)
                 break
-    return None if best_index < 0 else _Choice(best, best_index)
+    if best_index >= 0:
+        used.add(best_index)
+    return best
 
 
 class _Block(NamedTuple):
@@ -1163,10 +1118,10 @@ def _best_columns(row: _Weights, n: int, width: int) -> list[int]:
     """The ``n`` columns of highest weight in ``row`` (of ``width`` columns): highest first, lower
     column first among equal weights."""
     positive = [row.first + j for j, weight in enumerate(row.weights) if weight > 0.0]
-    best = heapq.nlargest(n, positive, key=row.at)
+    best = sorted(positive, key=row.at, reverse=True)[:n]  # a stable sort: lower columns first among equals
     if len(best) < n:  # then zero-weight columns, lowest first
         taken = set(positive)
-        best.extend(islice((col for col in range(width) if col not in taken), n - len(best)))
+        best += [col for col in range(width) if col not in taken][: n - len(best)]
     return best
 
 
@@ -1297,15 +1252,7 @@ def toolrl_reward(
         >>> toolrl_reward(pred, gt, variant="default").correctness  # (1 + 1 + 1) of 4 → 6 * 3/4 - 3
         1.5
     """
-    if flags:
-        chosen = resolve_variant(variant, **flags)
-    elif type(variant) is Variant:
-        chosen = variant
-    elif variant is None:
-        chosen = _ENVIRONMENT[0] if _ENVIRONMENT else environment_variant()
-    else:
-        chosen = resolve_variant(variant)
-    return _score(completion, ground_truth, step, chosen, decoder)
+    return _score(completion, ground_truth, step, resolve_variant(variant, **flags), decoder)
 
 
 def _score(completion: Completion, ground_truth: str, step: float | None, chosen: Variant, decoder: TokenDecoder | None) -> RewardResult:
@@ -1338,7 +1285,7 @@ def score_batch(
     """
     if len(completions) != len(ground_truths):
         raise ValueError(f"{len(completions)} completions but {len(ground_truths)} ground truths")
-    if steps is None or isinstance(steps, (int, float)) or not isinstance(steps, Sized):  # one step for all
+    if not isinstance(steps, Sized):  # one step for all
         steps = [steps] * len(completions)
     elif len(steps) != len(completions):
         raise ValueError(f"{len(steps)} steps for {len(completions)} completions")
@@ -1367,7 +1314,7 @@ def verl_step(step: float | None, extra_info: Mapping[str, Any] | None) -> float
     """
     if step is not None:
         return step
-    if type(extra_info) is not dict and not isinstance(extra_info, Mapping):
+    if not isinstance(extra_info, Mapping):
         return None
     found = extra_info.get("step")
     if found is not None:
@@ -1423,17 +1370,13 @@ def compute_score(
         >>> compute_score("rlla_gpt", gt, gt, {"global_steps": 0}, schedule_reward=True)["format"]  # step 1
         1.9933333333333334
     """
-    if kwargs:
-        for name in VERL_MANAGER_KWARGS:
-            kwargs.pop(name, None)
-    if kwargs or variant is not None:
-        chosen = resolve_variant(variant, **kwargs)
-    else:  # verl's usual call: the hot path, kept lean (the bench holds it within 10% of the core)
-        chosen = _ENVIRONMENT[0] if _ENVIRONMENT else environment_variant()
+    for name in VERL_MANAGER_KWARGS:
+        kwargs.pop(name, None)
+    chosen = resolve_variant(variant, **kwargs)
     step = verl_step(step, extra_info)
     if step is None:
         _warn_once_without_step(chosen)
-    if type(solution_str) is not str and isinstance(solution_str, (bytes, bytearray)):
+    if isinstance(solution_str, (bytes, bytearray)):
         solution_str = bytes(solution_str).decode("utf-8", errors="replace")
     score, fmt, correctness, length = _score(solution_str, ground_truth, step, chosen, decoder)
     return {"score": score, "format": fmt, "correctness": correctness, "length": length}
