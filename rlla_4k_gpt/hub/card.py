@@ -205,7 +205,13 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 
 def parse_card(text: str) -> Any:
-    """``text`` as a :class:`huggingface_hub.DatasetCard` (its YAML in ``.data``, the markdown in ``.text``)."""
+    """``text`` as a :class:`huggingface_hub.DatasetCard` (its YAML in ``.data``, the markdown in ``.text``).
+
+    Example:
+        >>> card = parse_card("---\\nlicense: mit\\n---\\n# Title\\n")
+        >>> card.data["license"], card.text
+        ('mit', '# Title\\n')
+    """
     from huggingface_hub import DatasetCard
 
     if not text.strip():  # no card yet: an empty one, without the library's "no metadata block" warning

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from ..errors import is_transport_error, one_line, redact, register_secret
 
 _TAG = re.compile(r"v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
-_REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 class PublishError(Exception):
@@ -64,7 +63,7 @@ def installed_evaluate_version() -> str | None:
 
 
 def check_repo_id(repo_id: str, what: str) -> str:
-    """Return ``repo_id`` if it has the ``ORG/NAME`` form.
+    """Return ``repo_id`` if it has the ``ORG/NAME`` form (:func:`huggingface_hub.utils.validate_repo_id`).
 
     Example:
         >>> check_repo_id("org/rlla_4k_gpt", "--dataset-repo")
@@ -74,7 +73,14 @@ def check_repo_id(repo_id: str, what: str) -> str:
         ...
         rlla_4k_gpt.hub.checks.PublishError: --dataset-repo must be ORG/NAME, not 'rlla_4k_gpt'
     """
-    if not _REPO_ID.fullmatch(repo_id) or ".." in repo_id or repo_id.endswith((".git", ".")):
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)  # the Hub's name rules; a bare NAME passes them, hence the "/" count
+        valid = repo_id.count("/") == 1
+    except HFValidationError:
+        valid = False
+    if not valid:
         raise PublishError(f"{what} must be ORG/NAME, not {repo_id!r}")
     return repo_id
 

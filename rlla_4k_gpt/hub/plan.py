@@ -10,11 +10,8 @@ from typing import Any
 from .card import card_images, stats_section
 from .checks import PublishError, hub_step
 from .space import UploadSpace, metric_files
-from .steps import Context, CreateTag, PushConfig, UpdateCard
+from .steps import CommitStep, Context, CreateTag, PushConfig, Step, UpdateCard
 from .validate import DEFAULT_CONFIG, Build
-
-
-Step = PushConfig | UpdateCard | UploadSpace | CreateTag
 
 
 @dataclass(frozen=True)
@@ -35,7 +32,7 @@ class Plan:
         lines += [f"  {line}" for step in self.dataset_steps for line in step.describe()]
         lines.append(f"space {self.metric_repo}  ({target})")
         lines += [f"  {line}" for step in self.space_steps for line in step.describe()]
-        commits = sum(isinstance(s, (PushConfig, UpdateCard, UploadSpace)) for s in self.steps)
+        commits = sum(isinstance(s, CommitStep) for s in self.steps)
         lines.append(f"{commits} commits" + (f", tag {self.tag} in both repos" if self.tag else ", no tag"))
         return "\n".join(lines)
 
@@ -55,14 +52,15 @@ def make_plan(builds: Sequence[Build], dataset_repo: str, metric_repo: str, metr
     version = tag or "untagged"
     files = tuple(metric_files(metric_dir).items())
     ordered = tuple(sorted(builds, key=lambda b: (b.config != DEFAULT_CONFIG, b.config)))
-    dataset: list[Step] = [PushConfig(dataset_repo, b, version) for b in ordered]
+    dataset: list[Step] = [PushConfig(dataset_repo, version, build=b) for b in ordered]
     from ..tokens.stats import DEFAULT_PROMPT_LIMIT
 
     images = tuple(card_images(ordered, DEFAULT_PROMPT_LIMIT).items())
-    card_step = UpdateCard(dataset_repo, ordered, card, metric_repo, tag, version, stats_section(ordered), images)
+    card_step = UpdateCard(dataset_repo, version, builds=ordered, template=card, metric_repo=metric_repo, tag=tag,
+                           stats=stats_section(ordered), images=images)
     card_step.render()  # a broken template is refused now, not after the data commits
     dataset.append(card_step)
-    space: list[Step] = [UploadSpace(metric_repo, files, version, dataset_repo)]
+    space: list[Step] = [UploadSpace(metric_repo, version, files=files, dataset_repo=dataset_repo)]
     if tag:
         dataset.append(CreateTag(dataset_repo, "dataset", tag))
         space.append(CreateTag(metric_repo, "space", tag))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import load as hub
 from .checks import PublishError, hub_step
-from .steps import Context
+from .steps import CommitStep, Context
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +44,10 @@ def metric_files(folder: Path) -> dict[str, Path]:
 
 
 @dataclass(frozen=True)
-class UploadSpace:
+class UploadSpace(CommitStep):
     """The metric bundle in one commit to the Space (created, static, if missing)."""
 
-    repo_id: str
     files: tuple[tuple[str, Path], ...]
-    version: str
     dataset_repo: str = ""
 
     @property

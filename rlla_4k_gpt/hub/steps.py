@@ -51,12 +51,30 @@ class Context:
 
 
 @dataclass(frozen=True)
-class PushConfig:
-    """One config's splits, pushed with ``DatasetDict.push_to_hub`` (one commit)."""
+class Step:
+    """One part of a push to ``repo_id``: ``describe()`` gives its ``--dry-run`` lines, ``run(ctx)`` sends it."""
 
     repo_id: str
-    build: Build
+
+    def describe(self) -> list[str]:
+        raise NotImplementedError
+
+    def run(self, ctx: Context) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class CommitStep(Step):
+    """A step that makes one commit; ``version`` (the tag, or ``"untagged"``) ends its message."""
+
     version: str
+
+
+@dataclass(frozen=True)
+class PushConfig(CommitStep):
+    """One config's splits, pushed with ``DatasetDict.push_to_hub`` (one commit)."""
+
+    build: Build
 
     def describe(self) -> list[str]:
         b = self.build
@@ -91,15 +109,13 @@ class PushConfig:
 
 
 @dataclass(frozen=True)
-class UpdateCard:
+class UpdateCard(CommitStep):
     """The rendered dataset card plus the build reports, in one guarded commit."""
 
-    repo_id: str
     builds: tuple[Build, ...]
     template: Path
     metric_repo: str
     tag: str | None
-    version: str
     stats: str = ""
     images: tuple[tuple[str, bytes], ...] = ()  # (path in the repo, PNG) the card links
 
@@ -166,10 +182,9 @@ class UpdateCard:
 
 
 @dataclass(frozen=True)
-class CreateTag:
+class CreateTag(Step):
     """Tag the head of the pushed revision."""
 
-    repo_id: str
     repo_type: str
     tag: str
 

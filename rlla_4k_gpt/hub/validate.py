@@ -24,8 +24,6 @@ DEFAULT_CONFIG = "rl"
 CONFIGS = ("rl", "sft")
 MAX_PROBLEMS = 20
 
-_SHARD = re.compile(r"(?P<split>[A-Za-z0-9_]+)-00000-of-00001\.parquet")
-
 
 @dataclass(frozen=True)
 class Build:
@@ -46,6 +44,7 @@ def load_build(path: str | Path) -> Build:
     folder = Path(path)
     try:
         report = read_report(folder)
+        # Not datasets.load_dataset(folder): same splits, but a stray parquet becomes a split and no pin is checked.
         splits = check_build_folder(folder, report)
     except BuildFolderError as err:
         raise PublishError(str(err)) from None
