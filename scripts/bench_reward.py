@@ -230,7 +230,8 @@ def core_ratio(old: ModuleType, pairs: list[tuple[str, str]], seconds: float, va
         chosen = core.variant_from_name(variant)
         scorers.append(lambda c, t, core=core, chosen=chosen: core.toolrl_reward(c, t, variant=chosen))
     for score in scorers:  # warm up: fill each core's caches (ground truths, headers) once
-        throughput(pairs, 0.0, score)
+        for completion, truth in pairs:
+            score(completion, truth)
     rates: list[list[float]] = [[], []]
     for i in range(2 * ROUNDS):
         for which in (0, 1) if i % 2 == 0 else (1, 0):
