@@ -10,6 +10,7 @@ function with ``completion_ids`` and verl's ``compute_score``.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -142,3 +143,37 @@ def test_a_long_run_of_special_tokens_is_read_whole() -> None:
 def test_padding_longer_than_4096_characters_is_dropped_whole(before: str) -> None:
     text = before + "<|endoftext|>" * 320  # 4,160 characters: a window of the last 4,096 cut a token
     assert trim_trailing_specials(text) == before
+
+
+_TOKEN_AT_END = re.compile(r"<\|[A-Za-z0-9_]{1,64}\|>\Z")
+_STOP_AT = re.compile(r"<\|(?:end|call|return)\|>")
+_HARMONY_SYNTAX = {"<|start|>", "<|end|>", "<|message|>", "<|channel|>", "<|constrain|>", "<|call|>", "<|return|>"}
+
+
+def _rule(text: str) -> str:
+    """The rule of docs/reward.md, written out plainly: peel whitespace and special tokens off the
+    end to find the trailing run; cut after its first stop, or else drop its filler tokens."""
+    start, tokens = len(text), 0
+    while match := _TOKEN_AT_END.search(text[: len(text[:start].rstrip())]):
+        start, tokens = match.start(), tokens + 1
+    if not tokens:
+        return text
+    start = len(text[:start].rstrip())
+    stop = _STOP_AT.search(text, start)
+    if stop:
+        return text[: stop.end()]
+    tail = re.sub(r"<\|[A-Za-z0-9_]{1,64}\|>", lambda m: m.group() if m.group() in _HARMONY_SYNTAX else "", text[start:])
+    return text[:start] + tail
+
+
+PIECES = ["a", "}", " ", "\n", "\u00a0", ">", "x>", "<|", "|>", "<|end|>", "<|call|>", "<|return|>", "<|endoftext|>",
+          "<|start|>", "<|message|>", "<|reserved_200013|>", "<|no token|>", "<|" + "a" * 65 + "|>"]  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=10))
+def test_trim_trailing_specials_follows_the_rule(pieces: list[str]) -> None:
+    """Every shortcut in trim_trailing_specials (text ending in ordinary text or in one stop
+    token) gives what the rule gives."""
+    text = "".join(pieces)
+    assert trim_trailing_specials(text) == _rule(text)
