@@ -541,15 +541,13 @@ def _last_turn(messages: list[Message]) -> list[Message]:
 # Trailing special tokens (one score per completion, whatever the form)
 # ---------------------------------------------------------------------------------------------
 
-_STOP_TOKEN = re.compile(r"<\|(?:end|call|return)\|>")
+_STOPS = (END, CALL_TOKEN, RETURN)
+_STOP_TOKEN = re.compile("|".join(map(re.escape, _STOPS)))
 # The trailing run, read on the reversed text: special tokens (any <|name|>) and whitespace.
 _REVERSED_RUN = re.compile(r"(?:\s*>\|[A-Za-z0-9_]{1,64}\|<)+\s*")
 _SYNTAX_NAMES = "|".join(token[2:-2] for token in (START, END, MESSAGE, CHANNEL, CONSTRAIN, CALL_TOKEN, RETURN))
 # A special token that is not harmony's message syntax (<|endoftext|>, reserved tokens...).
 _FILLER = re.compile(rf"<\|(?!(?:{_SYNTAX_NAMES})\|>)[A-Za-z0-9_]{{1,64}}\|>")
-
-
-_STOPS = (END, CALL_TOKEN, RETURN)
 
 
 def _ends_plainly(text: str) -> bool:
